@@ -1,0 +1,105 @@
+"""Semantic config diff: parse old and new with tree-sitter, compare by key path."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..model import ConfigChange
+from .semdiff import Differ, line_of
+from .syntax import MAP, TREES, Node, SyntaxAdapter, adapter_for, first_error_line
+
+LANGUAGES = ("yaml", "json")
+
+
+@dataclass
+class ConfigDiff:
+    changes: list[ConfigChange] = field(default_factory=list)
+    # (side, line) of the first syntax error; the diff is skipped when the new side is broken
+    error: Optional[tuple[str, int]] = None
+    documents: list[dict] = field(default_factory=list)  # top-level values of the new side (k8s kinds)
+
+
+def _k8s_identity(adapter: SyntaxAdapter, doc: Optional[Node]) -> Optional[str]:
+    if adapter.kind(doc) != MAP:
+        return None
+    top = {k: v for k, _, v in adapter.map_items(doc)}
+    kind = adapter.scalar(top.get("kind")) if "kind" in top else None
+    if not isinstance(kind, str):
+        return None
+    name = namespace = None
+    meta = top.get("metadata")
+    if adapter.kind(meta) == MAP:
+        fields = {k: v for k, _, v in adapter.map_items(meta)}
+        name = adapter.scalar(fields.get("name")) if "name" in fields else None
+        namespace = adapter.scalar(fields.get("namespace")) if "namespace" in fields else None
+    parts = [kind] + ([str(namespace)] if namespace else []) + ([str(name)] if name is not None else [])
+    return "/".join(parts)
+
+
+def _summary(adapter: SyntaxAdapter, doc: Optional[Node]) -> dict:
+    """apiVersion/kind of a document: enough for classification without a full parse."""
+    out: dict = {}
+    if adapter.kind(doc) == MAP:
+        for k, _, v in adapter.map_items(doc):
+            if k in ("apiVersion", "kind") and adapter.kind(v) == "scalar":
+                out[k] = adapter.scalar(v)
+    return out
+
+
+def diff_config(language: str, old_text: Optional[str], new_text: Optional[str]) -> ConfigDiff:
+    adapter = adapter_for(language)
+    result = ConfigDiff()
+    old_root = TREES.parse(language, old_text.encode("utf-8", "surrogatepass")).root_node if old_text else None
+    new_root = TREES.parse(language, new_text.encode("utf-8", "surrogatepass")).root_node if new_text else None
+    if new_root is not None:
+        bad = first_error_line(new_root)
+        if bad is not None:
+            result.error = ("new", bad)
+            return result
+    old_bad = first_error_line(old_root) if old_root is not None else None
+    if old_bad is not None:
+        old_root = None  # a broken base says nothing trustworthy: treat everything as added
+        result.error = ("old", old_bad)
+    old_docs = adapter.documents(old_root) if old_root is not None else []
+    new_docs = adapter.documents(new_root) if new_root is not None else []
+    result.documents = [_summary(adapter, d) for d in new_docs]
+    for label, old_doc, new_doc in _pair_documents(adapter, old_docs, new_docs):
+        differ = Differ(adapter, label)
+        if old_doc is None and new_doc is None:
+            continue
+        if old_doc is None or new_doc is None:
+            node = new_doc if new_doc is not None else old_doc
+            op = "add" if new_doc is not None else "remove"
+            if adapter.kind(node) == MAP:  # one change per top-level key: rules see e.g. `spec.replicas`
+                for key, key_node, value in adapter.map_items(node):
+                    if op == "add":
+                        differ.emit(key, op, None, value, line_of(key_node))
+                    else:
+                        differ.emit(key, op, value, None, 1, line_of(key_node))
+            elif node is not None:
+                differ.emit("", op, old_doc, new_doc, line_of(new_doc) if new_doc else 1,
+                            None if new_doc else line_of(old_doc))
+        else:
+            differ.diff("", old_doc, new_doc, line_of(new_doc))
+        result.changes.extend(differ.changes)
+    return result
+
+
+def _pair_documents(adapter, old_docs, new_docs):
+    multi = len(old_docs) > 1 or len(new_docs) > 1
+    old_ids = [_k8s_identity(adapter, d) for d in old_docs]
+    new_ids = [_k8s_identity(adapter, d) for d in new_docs]
+    by_identity = (all(old_ids) and all(new_ids) and len(set(old_ids)) == len(old_ids)
+                   and len(set(new_ids)) == len(new_ids))
+    if by_identity:
+        old_map = dict(zip(old_ids, old_docs))
+        new_set = set(new_ids)
+        for ident, doc in zip(new_ids, new_docs):
+            yield (ident if multi else None), old_map.get(ident), doc
+        for ident, doc in zip(old_ids, old_docs):
+            if ident not in new_set:
+                yield (ident if multi else None), doc, None
+        return
+    for n in range(max(len(old_docs), len(new_docs))):
+        yield (f"document[{n}]" if multi else None), \
+            old_docs[n] if n < len(old_docs) else None, new_docs[n] if n < len(new_docs) else None

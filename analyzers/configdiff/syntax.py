@@ -1,0 +1,271 @@
+"""tree-sitter front ends that present YAML and JSON as one generic tree of mappings,
+sequences and scalars, with source lines. Parsed trees are cached by content hash so an
+unchanged base is parsed once per process (the editor path re-asks for it on every keystroke)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import OrderedDict
+from typing import Any, Optional
+
+import tree_sitter
+import tree_sitter_json
+import tree_sitter_yaml
+
+Node = tree_sitter.Node
+MAP, SEQ, SCALAR, ALIAS, EMPTY = "map", "seq", "scalar", "alias", "empty"
+
+
+class SyntaxAdapter:
+    """Turns one language's concrete syntax into the generic view the differ walks."""
+    name = ""
+
+    def __init__(self, language: Any):
+        self.parser = tree_sitter.Parser(tree_sitter.Language(language))
+
+    def documents(self, root: Node) -> list[Optional[Node]]:
+        raise NotImplementedError
+
+    def unwrap(self, node: Optional[Node]) -> Optional[Node]:
+        return node
+
+    def kind(self, node: Optional[Node]) -> str:
+        raise NotImplementedError
+
+    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
+        raise NotImplementedError
+
+    def seq_items(self, node: Node) -> list[Node]:
+        raise NotImplementedError
+
+    def scalar(self, node: Optional[Node]) -> Any:
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------- YAML
+_YAML_WRAPPERS = {"block_node", "flow_node", "plain_scalar"}
+_YAML_SKIP = {"anchor", "tag", "comment"}
+_YAML_MAPS = {"block_mapping", "flow_mapping"}
+_YAML_SEQS = {"block_sequence", "flow_sequence"}
+
+
+class YamlAdapter(SyntaxAdapter):
+    name = "yaml"
+
+    def __init__(self) -> None:
+        super().__init__(tree_sitter_yaml.language())
+
+    def documents(self, root: Node) -> list[Optional[Node]]:
+        docs = []
+        for child in root.children:
+            if child.type == "document":
+                content = [c for c in child.children if c.type in ("block_node", "flow_node")]
+                docs.append(content[0] if content else None)
+        return docs
+
+    def unwrap(self, node: Optional[Node]) -> Optional[Node]:
+        while node is not None and node.type in _YAML_WRAPPERS:
+            inner = [c for c in node.children if c.type not in _YAML_SKIP]
+            if not inner:
+                return None  # e.g. a node that only carries an anchor: an empty value
+            node = inner[0]
+        return node
+
+    def kind(self, node: Optional[Node]) -> str:
+        node = self.unwrap(node)
+        if node is None:
+            return EMPTY
+        t = node.type
+        if t in _YAML_MAPS:
+            return MAP
+        if t in _YAML_SEQS:
+            return SEQ
+        if t == "alias":
+            return ALIAS
+        return SCALAR
+
+    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
+        node = self.unwrap(node)
+        items = []
+        for pair in node.children:
+            if pair.type not in ("block_mapping_pair", "flow_pair"):
+                if pair.type == "flow_node":  # `{a}`: a key with no value
+                    items.append((_text_key(self.scalar(pair)), pair, None))
+                continue
+            key = pair.child_by_field_name("key")
+            value = pair.child_by_field_name("value")
+            items.append((_text_key(self.scalar(key)) if key is not None else "", key or pair, value))
+        return items
+
+    def seq_items(self, node: Node) -> list[Node]:
+        node = self.unwrap(node)
+        if node.type == "block_sequence":
+            out = []
+            for item in node.children:
+                if item.type == "block_sequence_item":
+                    content = [c for c in item.children if c.type in ("block_node", "flow_node")]
+                    out.append(content[0] if content else item)
+            return out
+        return [c for c in node.children if c.type in ("flow_node", "flow_pair")]
+
+    def scalar(self, node: Optional[Node]) -> Any:
+        tag = _yaml_tag(node)
+        node = self.unwrap(node)
+        if node is None:
+            return None
+        text = node.text.decode("utf-8", "replace")
+        t = node.type
+        if t == "alias":
+            return text  # never expanded: `*name` stands for itself (no alias bombs)
+        if tag == "!!str":
+            t = "string_scalar"
+        if t == "integer_scalar":
+            return _yaml_int(text)
+        if t == "float_scalar":
+            return _yaml_float(text)
+        if t == "boolean_scalar":
+            return text.lower() == "true"
+        if t == "null_scalar":
+            return None
+        if t == "double_quote_scalar":
+            return _double_quoted(text)
+        if t == "single_quote_scalar":
+            return text[1:-1].replace("''", "'")
+        if t == "block_scalar":
+            return _block_scalar(text)
+        return text
+
+
+def _yaml_tag(node: Optional[Node]) -> Optional[str]:
+    while node is not None and node.type in _YAML_WRAPPERS:
+        for c in node.children:
+            if c.type == "tag":
+                return c.text.decode("utf-8", "replace")
+        inner = [c for c in node.children if c.type not in _YAML_SKIP]
+        node = inner[0] if inner else None
+    return None
+
+
+def _yaml_int(text: str) -> Any:
+    cleaned = text.replace("_", "")
+    try:
+        if cleaned.lower().startswith(("0x", "0o", "-0x", "+0x")):
+            return int(cleaned, 0)
+        return int(cleaned, 10)
+    except ValueError:
+        return text
+
+
+def _yaml_float(text: str) -> Any:
+    lowered = text.lower()
+    if lowered in (".inf", "+.inf", "-.inf", ".nan"):
+        return text  # JSON has no infinities: keep the YAML spelling
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _double_quoted(text: str) -> str:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return re.sub(r"\s*\n\s*", " ", text[1:-1])  # YAML-only escapes or folded lines
+
+
+def _block_scalar(text: str) -> str:
+    header, _, body = text.partition("\n")
+    lines = body.split("\n")
+    indent = min((len(l) - len(l.lstrip(" ")) for l in lines if l.strip()), default=0)
+    lines = [l[indent:] for l in lines]
+    joined = "\n".join(lines).rstrip("\n") + "\n"
+    if header.lstrip().startswith(">"):
+        joined = re.sub(r"(?<!\n)\n(?!\n)", " ", joined.rstrip("\n")) + "\n"
+    return joined
+
+
+def _text_key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+# ---------------------------------------------------------------- JSON
+class JsonAdapter(SyntaxAdapter):
+    name = "json"
+
+    def __init__(self) -> None:
+        super().__init__(tree_sitter_json.language())
+
+    def documents(self, root: Node) -> list[Optional[Node]]:
+        values = [c for c in root.children if c.is_named and c.type != "comment"]
+        return values[:1] or [None]
+
+    def kind(self, node: Optional[Node]) -> str:
+        if node is None:
+            return EMPTY
+        return {"object": MAP, "array": SEQ}.get(node.type, SCALAR)
+
+    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
+        items = []
+        for pair in node.children:
+            if pair.type == "pair":
+                key = pair.child_by_field_name("key")
+                items.append((_text_key(self.scalar(key)), key, pair.child_by_field_name("value")))
+        return items
+
+    def seq_items(self, node: Node) -> list[Node]:
+        return [c for c in node.children if c.is_named and c.type != "comment"]
+
+    def scalar(self, node: Optional[Node]) -> Any:
+        if node is None:
+            return None
+        text = node.text.decode("utf-8", "replace")
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+
+
+_ADAPTERS: dict[str, SyntaxAdapter] = {}
+
+
+def adapter_for(language: str) -> SyntaxAdapter:
+    if language not in _ADAPTERS:
+        _ADAPTERS[language] = {"yaml": YamlAdapter, "json": JsonAdapter}[language]()
+    return _ADAPTERS[language]
+
+
+class _TreeCache:
+    def __init__(self, size: int = 128):
+        self.size = size
+        self.entries: OrderedDict[tuple[str, bytes], tree_sitter.Tree] = OrderedDict()
+
+    def parse(self, language: str, source: bytes) -> tree_sitter.Tree:
+        key = (language, hashlib.blake2b(source, digest_size=16).digest())
+        tree = self.entries.get(key)
+        if tree is None:
+            tree = adapter_for(language).parser.parse(source)
+            self.entries[key] = tree
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+        else:
+            self.entries.move_to_end(key)
+        return tree
+
+
+TREES = _TreeCache()
+
+
+def first_error_line(root: Node) -> Optional[int]:
+    """1-based line of the first syntax error, or None when the tree is clean."""
+    if not root.has_error:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node.start_point.row + 1
+        stack.extend(reversed([c for c in node.children if c.has_error or c.is_error or c.is_missing]))
+    return root.start_point.row + 1

@@ -1,0 +1,99 @@
+"""ChangeSet + Policy -> Report. Pure: everything it reads arrives in its arguments."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from typing import Iterable, Optional
+
+from .blast import file_blast
+from .classify import Classification, classify
+from .configdiff import diff_config
+from .model import ChangeSet, FileChange, FileReport, Finding, Report
+from .policy import POLICY_FILE, Policy
+from .requirements import requirements, verdict
+from .rules import RULES, FileFacts, Hit
+from .suppress import reason_for, suppressions
+
+TRUSTED_FILES = {POLICY_FILE: "policy", "CODEOWNERS": "codeowners", ".github/CODEOWNERS": "codeowners",
+                 "docs/CODEOWNERS": "codeowners", ".gitlab/CODEOWNERS": "codeowners",
+                 ".bitbucket/CODEOWNERS": "codeowners"}
+
+
+def fingerprint(rule: str, path: str, key: Optional[str], document: Optional[str], old, new, line: int) -> str:
+    """Stable across unrelated edits: no line number unless there is no key path to anchor on."""
+    anchor = [rule, path, document or "", key or "", _canon(old), _canon(new)]
+    if key is None:
+        anchor.append(str(line))
+    return hashlib.sha256("\x1f".join(anchor).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def _canon(value) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def analyze_file(change: FileChange, policy: Policy) -> tuple[FileReport, list[Finding]]:
+    text = change.new_text if change.new_text is not None else change.old_text
+    cls: Classification = classify(change.path, text, policy)
+    facts = FileFacts(file=change, kinds=frozenset(cls.kinds), environment=cls.environment,
+                      service=cls.service, tier=cls.tier,
+                      trusted_file=TRUSTED_FILES.get(change.path) or TRUSTED_FILES.get(change.old_path or ""))
+    if cls.language and change.skipped is None:
+        diff = diff_config(cls.language, change.old_text, change.new_text)
+        facts.changes = diff.changes
+        facts.parse_error = diff.error
+    findings = list(_run_rules(facts, policy))
+    blast = file_blast(cls.kinds, cls.environment, cls.tier, findings, cls.service)
+    findings = [_with_blast(f, blast.level) for f in findings]
+    report = FileReport(path=change.path, status=change.status, kinds=list(cls.kinds),
+                        environment=cls.environment, service=cls.service, tier=cls.tier,
+                        owners=list(cls.owners), blast_radius=blast, changes=facts.changes,
+                        hunks=change.hunks, old_path=change.old_path, skipped=change.skipped)
+    return report, findings
+
+
+def _with_blast(finding: Finding, level: str) -> Finding:
+    return replace(finding, blast_radius=level)
+
+
+def _run_rules(facts: FileFacts, policy: Policy) -> Iterable[Finding]:
+    table = suppressions(facts.file.new_text)
+    for rule_id, rule in RULES.items():
+        setting = policy.rules.get(rule_id)
+        if setting is not None and not setting.enabled:
+            continue
+        if rule.meta.kinds and not rule.meta.kinds & facts.kinds:
+            continue
+        params = dict(rule.meta.params)
+        if setting is not None:
+            params.update(dict(setting.params))
+        severity = (setting.severity if setting and setting.severity else rule.meta.severity)
+        for hit in rule.check(facts, params):
+            yield _finding(rule_id, severity, facts, hit, table)
+
+
+def _finding(rule_id: str, severity: str, facts: FileFacts, hit: Hit,
+             table: dict[int, dict[str, str]]) -> Finding:
+    meta = RULES[rule_id].meta
+    c = hit.change
+    key, old, new = (c.key, c.old, c.new) if c else (None, None, None)
+    return Finding(rule=rule_id, name=meta.name, severity=severity, path=facts.file.path,
+                   line=hit.line, end_line=hit.end_line or hit.line, message=hit.message,
+                   key=key, old=old, new=new,
+                   fingerprint=fingerprint(rule_id, facts.file.path, key, c.document if c else None,
+                                           old, new, hit.line),
+                   suppressed=reason_for(table, rule_id, hit.line) if rule_id != "SUP-001" else None)
+
+
+def analyze(changeset: ChangeSet, policy: Policy) -> Report:
+    files: list[FileReport] = []
+    findings: list[Finding] = []
+    for change in changeset.files:
+        report, found = analyze_file(change, policy)
+        files.append(report)
+        findings.extend(found)
+    files.sort(key=lambda f: f.path)
+    findings.sort(key=Finding.sort_key)
+    reqs = requirements(policy, changeset, files, findings)
+    return Report(base=changeset.base, verdict=verdict(findings, reqs), files=files,
+                  findings=findings, requirements=reqs)

@@ -1,0 +1,198 @@
+"""The one model that flows through ChangeGate: ChangeSet in, Report out (DESIGN §4.2)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+BLAST_LEVELS = ("low", "medium", "high", "critical")
+BLAST_RANK = {name: rank for rank, name in enumerate(BLAST_LEVELS)}
+
+
+@dataclass(frozen=True)
+class Hunk:
+    """A changed region. `start`/`end` are 1-based new-side lines; a pure deletion has
+    start == end == its anchor line (the new-side line after which lines were removed)."""
+    start: int
+    end: int
+    old_start: int
+    old_end: int
+    added: int
+    removed: int
+
+    def to_dict(self, ai: Optional[dict] = None) -> dict:
+        return {"start": self.start, "end": self.end, "ai": ai}
+
+
+@dataclass
+class FileChange:
+    """One changed file: old text at the base, new text from buffer/worktree/index/commit."""
+    path: str
+    status: str  # added | modified | deleted | renamed
+    old_path: Optional[str] = None
+    old_text: Optional[str] = None
+    new_text: Optional[str] = None
+    hunks: list[Hunk] = field(default_factory=list)
+    skipped: Optional[str] = None  # why content analysis was skipped (binary, size cap, encoding)
+    submodule: bool = False
+
+
+@dataclass(frozen=True)
+class BaseRef:
+    ref: Optional[str]
+    commit: Optional[str]
+    how: str  # which step of the base resolution chain decided it
+
+    def to_dict(self) -> dict:
+        return {"ref": self.ref, "commit": self.commit, "how": self.how}
+
+
+@dataclass
+class ChangeSet:
+    root: str
+    base: BaseRef
+    mode: str  # worktree | staged | commit | buffers
+    files: list[FileChange]
+    branch: Optional[str] = None
+    head: Optional[str] = None
+    commit_messages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ConfigChange:
+    """One semantic change: key path, op, old value -> new value, with source lines."""
+    key: str
+    op: str  # add | remove | replace | type_change | rename | reorder
+    old: Any = None
+    new: Any = None
+    line: int = 1  # new-side line (old-side for removals of whole files)
+    old_line: Optional[int] = None
+    document: Optional[str] = None  # identity of the YAML document in a multi-document file
+
+    def to_dict(self) -> dict:
+        out = {"key": self.key, "op": self.op, "old": self.old, "new": self.new, "line": self.line}
+        if self.old_line is not None:
+            out["old_line"] = self.old_line
+        if self.document is not None:
+            out["document"] = self.document
+        return out
+
+
+@dataclass(frozen=True)
+class BlastFactor:
+    name: str
+    detail: str
+    weight: int = 0
+
+
+@dataclass(frozen=True)
+class BlastRadius:
+    level: str
+    score: int
+    factors: tuple[BlastFactor, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "score": self.score,
+                "factors": [{"name": f.name, "detail": f.detail} for f in self.factors]}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    severity: str
+    path: str
+    line: int
+    end_line: int
+    message: str
+    key: Optional[str] = None
+    old: Any = None
+    new: Any = None
+    blast_radius: Optional[str] = None
+    fingerprint: str = ""
+    suppressed: Optional[str] = None  # the reason given in the suppression comment
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.rule, self.key or "", self.fingerprint)
+
+    def to_dict(self) -> dict:
+        out = {"rule": self.rule, "name": self.name, "severity": self.severity, "path": self.path,
+               "line": self.line, "end_line": self.end_line, "message": self.message,
+               "key": self.key, "old": self.old, "new": self.new,
+               "blast_radius": self.blast_radius, "fingerprint": self.fingerprint}
+        if self.suppressed is not None:
+            out["suppressed"] = self.suppressed
+        return out
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A review, ticket or change-record requirement. `fields` carries the kind's keys (§4.2)."""
+    kind: str  # review | ticket | change-record
+    fields: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, kind: str, **fields: Any) -> "Requirement":
+        return cls(kind, tuple(fields.items()))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict(self.fields).get(name, default)
+
+    @property
+    def met(self) -> bool:
+        """Whether this requirement is already satisfied by the state we can see."""
+        if self.kind == "review":
+            return False  # approvals happen on the forge; a change always still needs them
+        return not self.get("required") or bool(self.get("present"))
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, **dict(self.fields)}
+
+
+@dataclass
+class FileReport:
+    path: str
+    status: str
+    kinds: list[str]
+    environment: Optional[str]
+    service: Optional[str]
+    tier: Optional[int]
+    owners: list[str]
+    blast_radius: BlastRadius
+    changes: list[ConfigChange]
+    hunks: list[Hunk]
+    old_path: Optional[str] = None
+    skipped: Optional[str] = None
+
+    def to_dict(self) -> dict:
+        out = {"path": self.path, "status": self.status, "kinds": self.kinds,
+               "environment": self.environment, "service": self.service, "tier": self.tier,
+               "owners": self.owners, "blast_radius": self.blast_radius.to_dict(),
+               "changes": [c.to_dict() for c in self.changes],
+               "hunks": [h.to_dict() for h in self.hunks]}
+        if self.old_path is not None:
+            out["old_path"] = self.old_path
+        if self.skipped is not None:
+            out["skipped"] = self.skipped
+        return out
+
+
+@dataclass
+class Report:
+    base: BaseRef
+    verdict: str  # clear | review-required | blocked
+    files: list[FileReport]
+    findings: list[Finding]
+    requirements: list[Requirement]
+    version: int = 1
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "base": self.base.to_dict(),
+                "verdict": self.verdict,
+                "files": [f.to_dict() for f in self.files],
+                "findings": [f.to_dict() for f in self.findings],
+                "requirements": [r.to_dict() for r in self.requirements]}
+
+    def active_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]

@@ -1,0 +1,47 @@
+"""Rules about the gate itself and about what could not be analysed."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..suppress import added, suppressions
+from .registry import FileFacts, Hit, rule
+
+
+@rule("POL-001", "policy-change", "warning",
+      summary="The change edits a file that decides its own gate (policy, CODEOWNERS).",
+      rationale="The policy and ownership files are read from the base revision, so this change is "
+                "judged by the old rules; the edit itself needs the owners of the gate to agree.",
+      incident="Azure Front Door 2025-10-29 and CrowdStrike 2024-07-19: the safeguard was the thing "
+               "that failed")
+def policy_change(facts: FileFacts, params: dict) -> Iterable[Hit]:
+    if facts.trusted_file:
+        first = facts.file.hunks[0].start if facts.file.hunks else 1
+        yield Hit(f"{facts.file.path} is the {facts.trusted_file} file: this change is still judged by "
+                  f"the base revision's version, and the edit needs the gate owners' review", first)
+
+
+@rule("CFG-001", "config-parse-error", "warning",
+      summary="A config file does not parse; its semantic diff was skipped.",
+      rationale="A malformed config file is rejected (or half-read) by whatever consumes it, and "
+                "ChangeGate cannot say which keys changed.",
+      incident="Google Cloud 2025-06-12: malformed policy data crashed the consumer fleet-wide")
+def config_parse_error(facts: FileFacts, params: dict) -> Iterable[Hit]:
+    if facts.parse_error and facts.parse_error[0] == "new":
+        line = facts.parse_error[1]
+        yield Hit(f"{facts.file.path} has a syntax error at line {line}: key-level analysis skipped", line)
+
+
+@rule("CFG-002", "file-skipped", "info",
+      summary="A changed file was not analysed (binary, over the size cap, or not UTF-8).",
+      rationale="Say what was not looked at, rather than pass it silently.")
+def file_skipped(facts: FileFacts, params: dict) -> Iterable[Hit]:
+    if facts.file.skipped:
+        yield Hit(f"{facts.file.path} not analysed: {facts.file.skipped}", 1)
+
+
+@rule("SUP-001", "suppression-added", "info",
+      summary="The change adds a `changegate: allow` suppression.",
+      rationale="A waiver written by the change it waives deserves a reviewer's eye.")
+def suppression_added(facts: FileFacts, params: dict) -> Iterable[Hit]:
+    for line, rule_id, reason in added(suppressions(facts.file.new_text), suppressions(facts.file.old_text)):
+        yield Hit(f"suppression of {rule_id} added: {reason}", line)

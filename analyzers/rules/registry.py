@@ -1,0 +1,66 @@
+"""The rule registry: each rule is one small function with its metadata beside it.
+
+`changegate rules`, SARIF `tool.driver.rules` and policy validation all read this one table."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional
+
+from ..model import ConfigChange, FileChange
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    id: str
+    name: str
+    severity: str  # default; the policy may override it
+    summary: str
+    rationale: str
+    incident: str = ""
+    kinds: frozenset[str] = frozenset()  # file kinds it applies to; empty = every file
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule reports; the engine turns it into a Finding (severity, blast, fingerprint)."""
+    message: str
+    line: int
+    end_line: Optional[int] = None
+    change: Optional[ConfigChange] = None
+
+
+@dataclass
+class FileFacts:
+    """What a rule may look at for one file. Nothing here does I/O."""
+    file: FileChange
+    kinds: frozenset[str]
+    environment: Optional[str]
+    service: Optional[str]
+    tier: Optional[int]
+    changes: list[ConfigChange] = field(default_factory=list)
+    parse_error: Optional[tuple[str, int]] = None
+    trusted_file: Optional[str] = None  # "policy" / "codeowners" when the file gates changes
+
+
+RuleFn = Callable[[FileFacts, dict], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    check: RuleFn
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(id: str, name: str, severity: str, summary: str, rationale: str, incident: str = "",
+         kinds: Iterable[str] = (), **params: Any) -> Callable[[RuleFn], RuleFn]:
+    def register(fn: RuleFn) -> RuleFn:
+        if id in RULES:
+            raise ValueError(f"duplicate rule id {id}")
+        RULES[id] = Rule(RuleMeta(id, name, severity, summary, rationale, incident, frozenset(kinds),
+                                  tuple(sorted(params.items()))), fn)
+        return fn
+    return register

@@ -1,0 +1,48 @@
+"""Small wording helpers shared by the human-readable formats."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from analyzers.model import Report, Requirement
+
+
+def value(v: Any) -> str:
+    if isinstance(v, str):
+        return v if v and v.strip() == v and not v.startswith(("<", "*")) else json.dumps(v)
+    return json.dumps(v, ensure_ascii=False, default=str)
+
+
+def requirement_line(req: Requirement) -> tuple[bool, str, str]:
+    """(met, label, description) in words a reviewer reads."""
+    if req.kind == "review":
+        who = ", ".join(req.get("from") or []) or "any reviewer"
+        n = req.get("approvals")
+        return False, "review", f"{req.get('rule')}: {n} approval{'s' if n != 1 else ''} from {who}"
+    if req.kind == "ticket":
+        if not req.get("required"):
+            state = f"not required (found {req.get('ticket')})" if req.get("present") else "not required"
+        elif req.get("present"):
+            state = f"required, found {req.get('ticket')} in {req.get('found_in')}"
+        else:
+            state = "required, none found in " + ", ".join(req.get("searched") or [])
+        return req.met, "ticket", state
+    if req.kind == "change-record":
+        if not req.get("required"):
+            state = "not required"
+        elif not req.get("present"):
+            fields = ", ".join(req.get("missing") or [])
+            state = f"required, none in {req.get('dir')}/ (needs: {fields})"
+        elif req.get("missing"):
+            state = f"{req.get('path')} is missing: {', '.join(req.get('missing'))}"
+        else:
+            state = f"present: {req.get('path')}"
+        return req.met and not (req.get("required") and req.get("missing")), "change record", state
+    return req.met, req.kind, ""
+
+
+def counts(report: Report) -> dict[str, int]:
+    out = {"error": 0, "warning": 0, "info": 0}
+    for f in report.active_findings():
+        out[f.severity] = out.get(f.severity, 0) + 1
+    return out

@@ -1,0 +1,84 @@
+"""Terminal output in the style of ruff and Semgrep: findings grouped by file, then the
+requirements and the verdict. Colour only on a TTY and never with NO_COLOR."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional, TextIO
+
+from analyzers.model import Report
+
+from .common import counts, requirement_line, value
+
+_COLORS = {"error": "31;1", "warning": "33;1", "info": "36", "path": "1", "dim": "2", "ok": "32",
+           "blocked": "31;1", "review-required": "33;1", "clear": "32;1",
+           "critical": "31;1", "high": "31", "medium": "33", "low": "2"}
+
+
+def use_color(stream: Optional[TextIO] = None) -> bool:
+    stream = stream or sys.stdout
+    if "NO_COLOR" in os.environ:
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def render(report: Report, color: bool = False) -> str:
+    def c(style: str, s: str) -> str:
+        return f"\x1b[{_COLORS[style]}m{s}\x1b[0m" if color and style in _COLORS else s
+
+    out: list[str] = []
+    by_path: dict[str, list] = {}
+    for f in report.findings:
+        by_path.setdefault(f.path, []).append(f)
+    for file in report.files:
+        findings = by_path.get(file.path, [])
+        if not findings and not file.skipped and not file.changes:
+            continue
+        facts = [", ".join(file.kinds) or "file"]
+        if file.environment:
+            facts.append(file.environment)
+        if file.service:
+            facts.append(file.service + (f" tier {file.tier}" if file.tier is not None else ""))
+        br = file.blast_radius
+        facts.append("blast " + c(br.level, f"{br.level} {br.score}"))
+        out.append(f"{c('path', file.path)}  {c('dim', '(')}{' · '.join(facts)}{c('dim', ')')}")
+        for f in findings:
+            sev = c(f.severity, f"{f.severity:<7}")
+            waived = c("dim", f"  [allowed: {f.suppressed}]") if f.suppressed else ""
+            out.append(f"  {f.line:>4}  {sev}  {f.rule} {c('dim', f.name)}  {f.message}{waived}")
+        shown = {(f.key, f.line) for f in findings}
+        other = [ch for ch in file.changes if (ch.key, ch.line) not in shown]
+        for ch in other[:8]:
+            out.append(c("dim", f"  {ch.line:>4}  {'change':<7}  {ch.key or '(document)'}: "
+                                f"{_transition(ch)}"))
+        if len(other) > 8:
+            out.append(c("dim", f"        … {len(other) - 8} more key changes"))
+        out.append("")
+    out.append(c("path", "Requirements"))
+    for req in report.requirements:
+        met, label, text = requirement_line(req)
+        mark = c("ok", "✓") if met else c("error", "✗") if req.kind != "review" else c("warning", "•")
+        out.append(f"  {mark} {label:<13} {text}")
+    n = counts(report)
+    summary = (f"{n['error']} error{'s' if n['error'] != 1 else ''}, {n['warning']} "
+               f"warning{'s' if n['warning'] != 1 else ''}, {n['info']} info in {len(report.files)} "
+               f"changed file{'s' if len(report.files) != 1 else ''}")
+    base = report.base
+    against = f"{base.ref} ({base.commit[:12]})" if base.commit else "an empty base (no commits yet)"
+    out.append("")
+    out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary}, against {against}")
+    return "\n".join(out) + "\n"
+
+
+def _transition(ch) -> str:
+    if ch.op == "add":
+        return f"added {value(ch.new)}"
+    if ch.op == "remove":
+        return f"removed (was {value(ch.old)})"
+    if ch.op == "rename":
+        return f"renamed from {ch.old}"
+    if ch.op == "reorder":
+        return "reordered"
+    return f"{value(ch.old)} → {value(ch.new)}"
