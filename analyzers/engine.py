@@ -41,6 +41,7 @@ def analyze_file(change: FileChange, policy: Policy) -> tuple[FileReport, list[F
     if cls.language and change.skipped is None:
         diff = diff_config(cls.language, change.old_text, change.new_text)
         facts.changes = diff.changes
+        facts.leaves = diff.leaves
         facts.parse_error = diff.error
     findings = list(_run_rules(facts, policy))
     blast = file_blast(cls.kinds, cls.environment, cls.tier, findings, cls.service)

@@ -6,16 +6,24 @@ from typing import Optional
 
 from ..model import ConfigChange
 from .semdiff import Differ, line_of
-from .syntax import MAP, TREES, Node, SyntaxAdapter, adapter_for, first_error_line
+from .syntax import MAP, MAX_BLOCK_LEVELS, TREES, Node, SyntaxAdapter, adapter_for, first_error_line, too_deep_line
 
 LANGUAGES = ("yaml", "json")
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    side: str  # "old" | "new"
+    line: int
+    message: str
 
 
 @dataclass
 class ConfigDiff:
     changes: list[ConfigChange] = field(default_factory=list)
-    # (side, line) of the first syntax error; the diff is skipped when the new side is broken
-    error: Optional[tuple[str, int]] = None
+    # the first syntax problem; the diff is skipped when the new side is broken
+    error: Optional[SyntaxProblem] = None
+    leaves: list[ConfigChange] = field(default_factory=list)  # scalar-level changes, for rules
     documents: list[dict] = field(default_factory=list)  # top-level values of the new side (k8s kinds)
 
 
@@ -49,17 +57,12 @@ def _summary(adapter: SyntaxAdapter, doc: Optional[Node]) -> dict:
 def diff_config(language: str, old_text: Optional[str], new_text: Optional[str]) -> ConfigDiff:
     adapter = adapter_for(language)
     result = ConfigDiff()
-    old_root = TREES.parse(language, old_text.encode("utf-8", "surrogatepass")).root_node if old_text else None
-    new_root = TREES.parse(language, new_text.encode("utf-8", "surrogatepass")).root_node if new_text else None
-    if new_root is not None:
-        bad = first_error_line(new_root)
-        if bad is not None:
-            result.error = ("new", bad)
-            return result
-    old_bad = first_error_line(old_root) if old_root is not None else None
-    if old_bad is not None:
-        old_root = None  # a broken base says nothing trustworthy: treat everything as added
-        result.error = ("old", old_bad)
+    new_root, result.error = _parse("new", language, new_text)
+    if result.error is not None:
+        return result
+    old_root, old_error = _parse("old", language, old_text)
+    if old_error is not None:
+        result.error = old_error  # a broken base says nothing trustworthy: treat everything as added
     old_docs = adapter.documents(old_root) if old_root is not None else []
     new_docs = adapter.documents(new_root) if new_root is not None else []
     result.documents = [_summary(adapter, d) for d in new_docs]
@@ -82,7 +85,21 @@ def diff_config(language: str, old_text: Optional[str], new_text: Optional[str])
         else:
             differ.diff("", old_doc, new_doc, line_of(new_doc))
         result.changes.extend(differ.changes)
+        result.leaves.extend(differ.leaves)
     return result
+
+
+def _parse(side: str, language: str, text: Optional[str]) -> tuple[Optional[Node], Optional[SyntaxProblem]]:
+    if not text:
+        return None, None
+    deep = too_deep_line(language, text)
+    if deep is not None:
+        return None, SyntaxProblem(side, deep, f"nested deeper than {MAX_BLOCK_LEVELS} levels")
+    root = TREES.parse(language, text.encode("utf-8", "surrogatepass")).root_node
+    bad = first_error_line(root)
+    if bad is not None:
+        return None, SyntaxProblem(side, bad, f"{language.upper()} syntax error")
+    return root, None
 
 
 def _pair_documents(adapter, old_docs, new_docs):

@@ -38,7 +38,8 @@ class Differ:
     def __init__(self, adapter: SyntaxAdapter, document: Optional[str] = None):
         self.a = adapter
         self.document = document
-        self.changes: list[ConfigChange] = []
+        self.changes: list[ConfigChange] = []  # compact: one per changed key, for the Report
+        self.leaves: list[ConfigChange] = []   # every scalar-level change, for the rules
 
     # -- values -------------------------------------------------------------------------
     def value(self, node: Optional[Node]) -> Any:
@@ -64,11 +65,35 @@ class Differ:
 
     def emit(self, key: str, op: str, old: Optional[Node], new: Optional[Node], line: int,
              old_line: Optional[int] = None, old_value: Any = None, new_value: Any = None) -> None:
-        self.changes.append(ConfigChange(
+        change = ConfigChange(
             key=key, op=op,
             old=self.value(old) if old is not None and old_value is None else old_value,
             new=self.value(new) if new is not None and new_value is None else new_value,
-            line=line, old_line=old_line, document=self.document))
+            line=line, old_line=old_line, document=self.document)
+        self.changes.append(change)
+        subtree = new if op == "add" else old if op == "remove" else None
+        if subtree is not None and self.a.kind(subtree) in (MAP, SEQ):
+            self._expand_leaves(key, op, subtree, line)
+        else:
+            self.leaves.append(change)
+
+    def _expand_leaves(self, key: str, op: str, root: Node, anchor: int) -> None:
+        """Rules judge values, so an added or removed subtree is also listed leaf by leaf
+        (`spec.replicas: 0` inside a new Deployment). Kept apart from the Report's changes."""
+        stack = [(key, root, 0)]
+        while stack:
+            path, node, depth = stack.pop()
+            kind = self.a.kind(node)
+            if kind == MAP and depth < MAX_DEPTH:
+                stack.extend((join(path, k), v, depth + 1) for k, _, v in reversed(self.a.map_items(node)))
+            elif kind == SEQ and depth < MAX_DEPTH:
+                stack.extend((f"{path}[{i}]", v, depth + 1) for i, v in reversed(list(enumerate(self.a.seq_items(node)))))
+            elif kind not in (MAP, SEQ):
+                value = self.a.scalar(node)
+                self.leaves.append(ConfigChange(
+                    key=path, op=op, old=value if op == "remove" else None, new=value if op == "add" else None,
+                    line=line_of(node) if op == "add" else anchor,
+                    old_line=line_of(node) if op == "remove" else None, document=self.document))
 
     # -- walk ---------------------------------------------------------------------------
     def diff(self, path: str, old: Optional[Node], new: Optional[Node], anchor: int, depth: int = 0) -> None:
@@ -163,6 +188,8 @@ class Differ:
             return
         old_texts = [i.text for i in old_items]
         new_texts = [i.text for i in new_items]
+        if old_texts == new_texts:
+            return  # only spacing or comments between items changed
         if sorted(old_texts) == sorted(new_texts):
             self.emit(path, "reorder", None, None, line_of(new), line_of(old),
                       old_value=len(old_items), new_value=len(new_items))

@@ -258,6 +258,35 @@ class _TreeCache:
 TREES = _TreeCache()
 
 
+# tree-sitter-yaml's scanner keeps its indentation stack in a fixed serialization buffer and
+# crashes the process past ~250 open block levels; refuse such input before it reaches C.
+MAX_BLOCK_LEVELS = 120
+_DEEP_INDENT = re.compile(r"^[ \t?:-]{200,}", re.M)
+_INDICATORS = re.compile(r"(?:[-?:](?:[ \t]+|$))+")
+
+
+def too_deep_line(language: str, source: str) -> Optional[int]:
+    """1-based line where block nesting passes MAX_BLOCK_LEVELS, or None. A line-prefix regex
+    rules out nearly every file at C speed; only suspicious ones get the exact count."""
+    if language != "yaml" or not _DEEP_INDENT.search(source):
+        return None
+    stack: list[int] = []
+    for n, line in enumerate(source.split("\n"), 1):
+        body = line.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        column = len(line) - len(body)
+        while stack and stack[-1] >= column:
+            stack.pop()
+        stack.append(column)
+        m = _INDICATORS.match(body)  # "- - ? x": each indicator opens one more level
+        if m:
+            stack.extend(column + k + 1 for k in range(m.group(0).count("-") + m.group(0).count("?")))
+        if len(stack) > MAX_BLOCK_LEVELS:
+            return n
+    return None
+
+
 def first_error_line(root: Node) -> Optional[int]:
     """1-based line of the first syntax error, or None when the tree is clean."""
     if not root.has_error:

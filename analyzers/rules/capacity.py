@@ -49,7 +49,7 @@ def _where(facts: FileFacts) -> str:
       drop_ratio=0.5)
 def capacity_drop(facts: FileFacts, params: dict) -> Iterable[Hit]:
     ratio = float(params.get("drop_ratio", 0.5))
-    for change in facts.changes:
+    for change in facts.leaves:
         key = _capacity_key(change)
         if not key or key in _CEILING_KEYS or change.op not in ("replace", "type_change"):
             continue
@@ -68,7 +68,7 @@ def capacity_drop(facts: FileFacts, params: dict) -> Iterable[Hit]:
                 "serving capacity for everything behind it.",
       incident="AWS S3 2017-02-28; the motivating 99% order drop (one operator, one config change)")
 def scale_to_zero(facts: FileFacts, params: dict) -> Iterable[Hit]:
-    for change in facts.changes:
+    for change in facts.leaves:
         if change.op not in ("replace", "type_change", "add"):
             continue
         last = change.key.rsplit(".", 1)[-1]

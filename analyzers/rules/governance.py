@@ -26,9 +26,10 @@ def policy_change(facts: FileFacts, params: dict) -> Iterable[Hit]:
                 "ChangeGate cannot say which keys changed.",
       incident="Google Cloud 2025-06-12: malformed policy data crashed the consumer fleet-wide")
 def config_parse_error(facts: FileFacts, params: dict) -> Iterable[Hit]:
-    if facts.parse_error and facts.parse_error[0] == "new":
-        line = facts.parse_error[1]
-        yield Hit(f"{facts.file.path} has a syntax error at line {line}: key-level analysis skipped", line)
+    problem = facts.parse_error
+    if problem is not None and problem.side == "new":
+        yield Hit(f"{problem.message} at line {problem.line}: key-level analysis of {facts.file.path} "
+                  f"skipped", problem.line)
 
 
 @rule("CFG-002", "file-skipped", "info",

@@ -38,8 +38,9 @@ class FileFacts:
     environment: Optional[str]
     service: Optional[str]
     tier: Optional[int]
-    changes: list[ConfigChange] = field(default_factory=list)
-    parse_error: Optional[tuple[str, int]] = None
+    changes: list[ConfigChange] = field(default_factory=list)  # one per changed key (the Report's)
+    leaves: list[ConfigChange] = field(default_factory=list)   # scalar-level: what value rules judge
+    parse_error: Optional[Any] = None  # configdiff.SyntaxProblem when a side did not parse
     trusted_file: Optional[str] = None  # "policy" / "codeowners" when the file gates changes
 
 
