@@ -172,10 +172,15 @@ class Differ:
     def _identity(self, item: Node) -> Optional[str]:
         if self.a.kind(item) != MAP:
             return None
-        keys = {k: v for k, _, v in self.a.map_items(item)}
+        found: dict[str, Node] = {}
+        for k, _, v in self.a.iter_items(item):
+            if k in IDENTITY_KEYS and v is not None and self.a.kind(v) == SCALAR:
+                found[k] = v
+                if k == IDENTITY_KEYS[0]:
+                    break  # `name` wins: no need to read the rest of the item
         for name in IDENTITY_KEYS:
-            if name in keys and self.a.kind(keys[name]) == SCALAR:
-                return f"{name}={self.a.scalar(keys[name])}"
+            if name in found:
+                return f"{name}={self.a.scalar(found[name])}"
         return None
 
     def _diff_seq(self, path: str, old: Node, new: Node, depth: int) -> None:

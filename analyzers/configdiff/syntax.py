@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import tree_sitter
 import tree_sitter_json
@@ -33,8 +33,11 @@ class SyntaxAdapter:
     def kind(self, node: Optional[Node]) -> str:
         raise NotImplementedError
 
-    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
+    def iter_items(self, node: Node) -> Iterator[tuple[str, Node, Optional[Node]]]:
         raise NotImplementedError
+
+    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
+        return list(self.iter_items(node))
 
     def seq_items(self, node: Node) -> list[Node]:
         raise NotImplementedError
@@ -65,12 +68,7 @@ class YamlAdapter(SyntaxAdapter):
         return docs
 
     def unwrap(self, node: Optional[Node]) -> Optional[Node]:
-        while node is not None and node.type in _YAML_WRAPPERS:
-            inner = [c for c in node.children if c.type not in _YAML_SKIP]
-            if not inner:
-                return None  # e.g. a node that only carries an anchor: an empty value
-            node = inner[0]
-        return node
+        return _unwrap_yaml(node)[0]
 
     def kind(self, node: Optional[Node]) -> str:
         node = self.unwrap(node)
@@ -85,18 +83,25 @@ class YamlAdapter(SyntaxAdapter):
             return ALIAS
         return SCALAR
 
-    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
-        node = self.unwrap(node)
-        items = []
-        for pair in node.children:
+    def iter_items(self, node: Node) -> Iterator[tuple[str, Node, Optional[Node]]]:
+        for pair in self.unwrap(node).children:
             if pair.type not in ("block_mapping_pair", "flow_pair"):
                 if pair.type == "flow_node":  # `{a}`: a key with no value
-                    items.append((_text_key(self.scalar(pair)), pair, None))
+                    yield _text_key(self.scalar(pair)), pair, None
                 continue
             key = pair.child_by_field_name("key")
             value = pair.child_by_field_name("value")
-            items.append((_text_key(self.scalar(key)) if key is not None else "", key or pair, value))
-        return items
+            yield (self.key_text(key) if key is not None else ""), key or pair, value
+
+    def key_text(self, key: Node) -> str:
+        # Nearly every key is a bare word: read it straight off the leaf (the hot path of a diff).
+        if key.child_count == 1:
+            plain = key.child(0)
+            if plain.type == "plain_scalar":
+                leaf = plain.child(0)
+                if leaf is not None and leaf.type == "string_scalar":
+                    return leaf.text.decode("utf-8", "replace")
+        return _text_key(self.scalar(key))
 
     def seq_items(self, node: Node) -> list[Node]:
         node = self.unwrap(node)
@@ -110,8 +115,7 @@ class YamlAdapter(SyntaxAdapter):
         return [c for c in node.children if c.type in ("flow_node", "flow_pair")]
 
     def scalar(self, node: Optional[Node]) -> Any:
-        tag = _yaml_tag(node)
-        node = self.unwrap(node)
+        node, tag = _unwrap_yaml(node)
         if node is None:
             return None
         text = node.text.decode("utf-8", "replace")
@@ -137,14 +141,25 @@ class YamlAdapter(SyntaxAdapter):
         return text
 
 
-def _yaml_tag(node: Optional[Node]) -> Optional[str]:
+def _unwrap_yaml(node: Optional[Node]) -> tuple[Optional[Node], Optional[str]]:
+    """Strip block/flow/plain wrappers, anchors and comments; return the content node and the
+    tag (`!!str`) if one was given. None content means an empty value (`key:` or `&a` alone)."""
+    tag = None
     while node is not None and node.type in _YAML_WRAPPERS:
+        if node.child_count == 1:  # the common case, without building a child list
+            child = node.child(0)
+            if child.type in _YAML_SKIP:
+                return None, tag
+            node = child
+            continue
+        inner = None
         for c in node.children:
             if c.type == "tag":
-                return c.text.decode("utf-8", "replace")
-        inner = [c for c in node.children if c.type not in _YAML_SKIP]
-        node = inner[0] if inner else None
-    return None
+                tag = c.text.decode("utf-8", "replace")
+            elif c.type not in _YAML_SKIP and inner is None:
+                inner = c
+        node = inner
+    return node, tag
 
 
 def _yaml_int(text: str) -> Any:
@@ -207,13 +222,11 @@ class JsonAdapter(SyntaxAdapter):
             return EMPTY
         return {"object": MAP, "array": SEQ}.get(node.type, SCALAR)
 
-    def map_items(self, node: Node) -> list[tuple[str, Node, Optional[Node]]]:
-        items = []
+    def iter_items(self, node: Node) -> Iterator[tuple[str, Node, Optional[Node]]]:
         for pair in node.children:
             if pair.type == "pair":
                 key = pair.child_by_field_name("key")
-                items.append((_text_key(self.scalar(key)), key, pair.child_by_field_name("value")))
-        return items
+                yield _text_key(self.scalar(key)), key, pair.child_by_field_name("value")
 
     def seq_items(self, node: Node) -> list[Node]:
         return [c for c in node.children if c.is_named and c.type != "comment"]
