@@ -13,6 +13,7 @@ from .common import counts, requirement_line, value
 _COLORS = {"error": "31;1", "warning": "33;1", "info": "36", "path": "1", "dim": "2", "ok": "32",
            "blocked": "31;1", "review-required": "33;1", "clear": "32;1",
            "critical": "31;1", "high": "31", "medium": "33", "low": "2"}
+MAX_PLAIN_CHANGES = 8  # key changes no rule flagged: enough to see what moved, not a dump
 
 
 def use_color(stream: Optional[TextIO] = None) -> bool:
@@ -44,17 +45,14 @@ def render(report: Report, color: bool = False) -> str:
         br = file.blast_radius
         facts.append("blast " + c(br.level, f"{br.level} {br.score}"))
         out.append(f"{c('path', file.path)}  {c('dim', '(')}{' · '.join(facts)}{c('dim', ')')}")
-        for f in findings:
-            sev = c(f.severity, f"{f.severity:<7}")
-            waived = c("dim", f"  [allowed: {f.suppressed}]") if f.suppressed else ""
-            out.append(f"  {f.line:>4}  {sev}  {f.rule} {c('dim', f.name)}  {f.message}{waived}")
+        rows = [(f.line, 0, _finding_row(f, c)) for f in findings]
         shown = {(f.key, f.line) for f in findings}
         other = [ch for ch in file.changes if (ch.key, ch.line) not in shown]
-        for ch in other[:8]:
-            out.append(c("dim", f"  {ch.line:>4}  {'change':<7}  {ch.key or '(document)'}: "
-                                f"{_transition(ch)}"))
-        if len(other) > 8:
-            out.append(c("dim", f"        … {len(other) - 8} more key changes"))
+        rows += [(ch.line, 1, c("dim", f"  {ch.line:>4}  {'change':<7}  {ch.key or '(document)'}: {_transition(ch)}"))
+                 for ch in other[:MAX_PLAIN_CHANGES]]
+        out.extend(row for _, _, row in sorted(rows, key=lambda r: (r[0], r[1])))
+        if len(other) > MAX_PLAIN_CHANGES:
+            out.append(c("dim", f"        … {len(other) - MAX_PLAIN_CHANGES} more key changes"))
         out.append("")
     out.append(c("path", "Requirements"))
     for req in report.requirements:
@@ -70,6 +68,11 @@ def render(report: Report, color: bool = False) -> str:
     out.append("")
     out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary}, against {against}")
     return "\n".join(out) + "\n"
+
+
+def _finding_row(f, c) -> str:
+    waived = c("dim", f"  [allowed: {f.suppressed}]") if f.suppressed else ""
+    return f"  {f.line:>4}  {c(f.severity, f'{f.severity:<7}')}  {f.rule} {c('dim', f.name)}  {f.message}{waived}"
 
 
 def _transition(ch) -> str:
