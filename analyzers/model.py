@@ -144,7 +144,9 @@ class Requirement:
         """Whether this requirement is already satisfied by the state we can see."""
         if self.kind == "review":
             return False  # approvals happen on the forge; a change always still needs them
-        return not self.get("required") or bool(self.get("present"))
+        if not self.get("required"):
+            return True
+        return bool(self.get("present")) and not self.get("missing")  # a record must be complete
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, **dict(self.fields)}

@@ -37,7 +37,7 @@ def requirement_line(req: Requirement) -> tuple[bool, str, str]:
             state = f"{req.get('path')} is missing: {', '.join(req.get('missing'))}"
         else:
             state = f"present: {req.get('path')}"
-        return req.met and not (req.get("required") and req.get("missing")), "change record", state
+        return req.met, "change record", state
     return req.met, req.kind, ""
 
 
@@ -46,3 +46,22 @@ def counts(report: Report) -> dict[str, int]:
     for f in report.active_findings():
         out[f.severity] = out.get(f.severity, 0) + 1
     return out
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def summary(report: Report) -> str:
+    """'1 error, 2 warnings, 0 info in 3 changed files': the one wording every format uses."""
+    n = counts(report)
+    return (f"{plural(n['error'], 'error')}, {plural(n['warning'], 'warning')}, {n['info']} info "
+            f"in {plural(len(report.files), 'changed file')}")
+
+
+def against(report: Report, code=lambda s: s) -> str:
+    base = report.base
+    if not base.commit:
+        return "an empty base (no commits yet)"
+    short = code(base.commit[:12])
+    return f"{code(base.ref)} ({short})" if base.ref else short

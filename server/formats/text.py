@@ -8,7 +8,7 @@ from typing import Optional, TextIO
 
 from analyzers.model import Report
 
-from .common import counts, requirement_line, value
+from .common import against, requirement_line, summary, value
 
 _COLORS = {"error": "31;1", "warning": "33;1", "info": "36", "path": "1", "dim": "2", "ok": "32",
            "blocked": "31;1", "review-required": "33;1", "clear": "32;1",
@@ -59,14 +59,8 @@ def render(report: Report, color: bool = False) -> str:
         met, label, text = requirement_line(req)
         mark = c("ok", "✓") if met else c("error", "✗") if req.kind != "review" else c("warning", "•")
         out.append(f"  {mark} {label:<13} {text}")
-    n = counts(report)
-    summary = (f"{n['error']} error{'s' if n['error'] != 1 else ''}, {n['warning']} "
-               f"warning{'s' if n['warning'] != 1 else ''}, {n['info']} info in {len(report.files)} "
-               f"changed file{'s' if len(report.files) != 1 else ''}")
-    base = report.base
-    against = f"{base.ref} ({base.commit[:12]})" if base.commit else "an empty base (no commits yet)"
     out.append("")
-    out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary}, against {against}")
+    out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary(report)}, against {against(report)}")
     return "\n".join(out) + "\n"
 
 
