@@ -43,7 +43,7 @@ def run_check(directory: str = ".", *, base: Optional[str] = None, staged: bool 
     policy = load_trusted_policy(git, base_ref.commit, policy_file)
     if not base and not commit and policy.base:
         # policy `base:` comes from the trusted base the default chain found, never from the change
-        base_ref = change_base(git, policy.base)
+        base_ref = change_base(git, policy.base, source=f"{POLICY_FILE} base:")
         policy = load_trusted_policy(git, base_ref.commit, policy_file)
     changeset = collect(git, base_ref, staged=staged, commit=commit, paths=paths, cwd=cwd or os.getcwd(),
                         max_file_bytes=policy.max_file_bytes)

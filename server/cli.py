@@ -74,13 +74,15 @@ def _check(args: argparse.Namespace) -> int:
 def _write(text: str, output: Optional[str]) -> None:
     if output:
         try:
-            with open(output, "w", encoding="utf-8", newline="\n") as fh:
+            with open(output, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as fh:
                 fh.write(text)
         except OSError as exc:
             raise ChangeGateError(f"cannot write output: {exc.strerror}", output) from None
     else:
-        sys.stdout.write(text)
+        # Always UTF-8, whatever the locale says; undecodable path bytes go out as they came in.
         sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape"))
+        sys.stdout.buffer.flush()
 
 
 def _rules(args: argparse.Namespace) -> int:
