@@ -107,3 +107,16 @@ spec:
 
 def deployment(replicas: int = 6, tag: str = "1.4.2") -> str:
     return DEPLOYMENT.format(replicas=replicas, tag=tag)
+
+
+def mixed_change(repo: GitRepo, reason: str = "canary pool shrinks, CHG0012345") -> str:
+    """An error (CAP-002), a suppressed warning (CAP-001) with its SUP-001 info, and a parse
+    warning (CFG-001), uncommitted on top of a base. Returns the base commit."""
+    repo.write("deploy/prod/checkout.yaml", deployment(replicas=6))
+    repo.write("deploy/prod/canary.yaml", "spec:\n  replicas: 4\n")
+    base = repo.commit("base")
+    repo.write("deploy/prod/checkout.yaml", deployment(replicas=0))
+    repo.write("deploy/prod/canary.yaml",
+               f"spec:\n  # changegate: allow CAP-001 -- {reason}\n  replicas: 1\n")
+    repo.write("deploy/prod/broken.yaml", "a: [1, 2\n")
+    return base

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import deployment
+from conftest import deployment, mixed_change
 
 COMMAND = re.compile(r"^::(?P<name>[a-z]+)(?: (?P<props>[^:]*))?::(?P<data>.*)$")
 
@@ -81,13 +81,7 @@ def test_percent_newline_comma_and_colon_survive_a_round_trip(repo):
 
 
 def test_levels_map_and_suppressed_findings_are_left_out(repo):
-    repo.write("deploy/prod/checkout.yaml", deployment(replicas=6))
-    repo.write("deploy/prod/canary.yaml", "spec:\n  replicas: 4\n")
-    repo.commit("base")
-    repo.write("deploy/prod/checkout.yaml", deployment(replicas=0))
-    repo.write("deploy/prod/canary.yaml",
-               "spec:\n  # changegate: allow CAP-001 -- canary pool shrinks, CHG0012345\n  replicas: 1\n")
-    repo.write("deploy/prod/broken.yaml", "a: [1, 2\n")
+    mixed_change(repo)
 
     lines = github(repo)
     report = repo.check_json()

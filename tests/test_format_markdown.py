@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import deployment
+from conftest import deployment, mixed_change
 
 ROW_SPLIT = re.compile(r"(?<!\\)\|")
 
@@ -36,13 +36,7 @@ def tables(text: str) -> dict[str, list[list[str]]]:
 
 
 def test_blocked_comment_has_verdict_summary_and_tables(repo):
-    repo.write("deploy/prod/checkout.yaml", deployment(replicas=6))
-    repo.write("deploy/prod/canary.yaml", "spec:\n  replicas: 4\n")
-    base = repo.commit("base")
-    repo.write("deploy/prod/checkout.yaml", deployment(replicas=0))
-    repo.write("deploy/prod/canary.yaml",
-               "spec:\n  # changegate: allow CAP-001 -- canary | CHG0012345\n  replicas: 1\n")
-    repo.write("deploy/prod/broken.yaml", "a: [1, 2\n")
+    base = mixed_change(repo, reason="canary | CHG0012345")
 
     text = markdown(repo)
     report = repo.check_json()

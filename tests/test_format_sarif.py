@@ -10,7 +10,7 @@ import pytest
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
 
-from conftest import deployment
+from conftest import deployment, mixed_change
 
 SCHEMA_FILE = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -24,17 +24,6 @@ def schema() -> dict:
     assert data["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
     assert data["id"].endswith("/sarif-schema-2.1.0.json")
     return data
-
-
-def mixed_change(repo):
-    """An error, a warning, an info and a suppressed finding, uncommitted on top of a base."""
-    repo.write("deploy/prod/checkout.yaml", deployment(replicas=6))
-    repo.write("deploy/prod/canary.yaml", "spec:\n  replicas: 4\n")
-    repo.commit("base")
-    repo.write("deploy/prod/checkout.yaml", deployment(replicas=0))
-    repo.write("deploy/prod/canary.yaml",
-               "spec:\n  # changegate: allow CAP-001 -- canary pool shrinks, CHG0012345\n  replicas: 1\n")
-    repo.write("deploy/prod/broken.yaml", "a: [1, 2\n")
 
 
 def sarif(repo, *args: str) -> tuple[dict, str]:
