@@ -42,6 +42,7 @@ def analyze_file(change: FileChange, policy: Policy) -> tuple[FileReport, list[F
         diff = diff_config(cls.language, change.old_text, change.new_text)
         facts.changes = diff.changes
         facts.leaves = diff.leaves
+        facts.diff = diff
         facts.parse_error = diff.error
     findings = list(_run_rules(facts, policy))
     blast = file_blast(cls.kinds, cls.environment, cls.tier, findings, cls.service)

@@ -69,6 +69,10 @@ class ConfigChange:
     line: int = 1  # new-side line (old-side for removals of whole files)
     old_line: Optional[int] = None
     document: Optional[str] = None  # identity of the YAML document in a multi-document file
+    doc_kind: Optional[str] = field(default=None, compare=False)  # e.g. Deployment: for rules only
+    # (line, column, end_line, end_column), 1-based, of the value on each side where it exists
+    span: Optional[tuple[int, int, int, int]] = field(default=None, compare=False)
+    old_span: Optional[tuple[int, int, int, int]] = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         out = {"key": self.key, "op": self.op, "old": self.old, "new": self.new, "line": self.line}
@@ -76,6 +80,10 @@ class ConfigChange:
             out["old_line"] = self.old_line
         if self.document is not None:
             out["document"] = self.document
+        if self.span is not None:
+            out["range"] = list(self.span)
+        if self.old_span is not None:
+            out["old_range"] = list(self.old_span)
         return out
 
 

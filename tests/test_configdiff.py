@@ -52,11 +52,25 @@ def test_named_list_items_are_matched_by_name_not_position():
     ]
 
 
-def test_reordering_named_items_is_reported_once():
+def test_reordering_named_items_is_not_a_change_but_reordering_plain_items_is():
     old = "env:\n  - {name: A, value: 1}\n  - {name: B, value: 2}\n"
     new = "env:\n  - {name: B, value: 2}\n  - {name: A, value: 1}\n"
+    assert diff_config("yaml", old, new).changes == []
+    args = diff_config("yaml", "args: [--a, --b]\n", "args: [--b, --a]\n").changes
+    assert [(c.key, c.op) for c in args] == [("args", "reorder")]
+
+
+def test_removed_named_item_is_anchored_after_the_surviving_one_before_it():
+    old = "c:\n  - name: a\n    x: 1\n  - name: gone\n    x: 2\n  - name: b\n    x: 3\n"
+    new = "c:\n  - name: a\n    x: 1\n  - name: b\n    x: 3\n"
     result = diff_config("yaml", old, new).changes
-    assert [(c.key, c.op) for c in result] == [("env", "reorder")]
+    assert [(c.key, c.op, c.line, c.old_line) for c in result] == [("c[name=gone]", "remove", 2, 4)]
+
+
+def test_container_ports_are_matched_by_port():
+    old = "ports:\n  - {containerPort: 80, protocol: TCP}\n  - {containerPort: 9090, protocol: TCP}\n"
+    new = "ports:\n  - {containerPort: 9090, protocol: UDP}\n  - {containerPort: 80, protocol: TCP}\n"
+    assert changes("yaml", old, new) == [("ports[containerPort=9090].protocol", "replace", "TCP", "UDP", 2)]
 
 
 def test_inserting_into_a_plain_list_is_one_add_not_a_cascade():

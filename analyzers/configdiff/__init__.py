@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 from ..model import ConfigChange
-from .semdiff import Differ, line_of
+from .semdiff import MISSING, Differ, build_index, line_of
 from .syntax import MAP, MAX_BLOCK_LEVELS, TREES, Node, SyntaxAdapter, adapter_for, first_error_line, too_deep_line
 
 LANGUAGES = ("yaml", "json")
@@ -24,6 +24,23 @@ class ConfigDiff:
     # the first syntax problem; the diff is skipped when the new side is broken
     error: Optional[SyntaxProblem] = None
     leaves: list[ConfigChange] = field(default_factory=list)  # scalar-level changes, for rules
+    adapter: Optional[SyntaxAdapter] = None
+    # (document label, doc kind, old document node, new document node)
+    pairs: list[tuple[Optional[str], Optional[str], Optional[Node], Optional[Node]]] = field(default_factory=list)
+    _indexes: dict = field(default_factory=dict, repr=False)
+
+    def index(self, side: str = "new") -> dict[tuple[Optional[str], str], Node]:
+        """Every node of one side by (document label, key path), built on first use: rules that
+        compare fields (HPA min vs max, PDB vs replicas) look values up here."""
+        if side not in self._indexes:
+            docs = [(label, old if side == "old" else new) for label, _, old, new in self.pairs]
+            self._indexes[side] = build_index(self.adapter, docs) if self.adapter else {}
+        return self._indexes[side]
+
+    def value(self, key: str, document: Optional[str] = None, side: str = "new") -> Any:
+        """The value at a key path (MISSING when absent); small subtrees are materialised."""
+        node = self.index(side).get((document, key), MISSING)
+        return MISSING if node is MISSING else Differ(self.adapter).value(node)
     documents: list[dict] = field(default_factory=list)  # top-level values of the new side (k8s kinds)
 
 
@@ -56,7 +73,7 @@ def _summary(adapter: SyntaxAdapter, doc: Optional[Node]) -> dict:
 
 def diff_config(language: str, old_text: Optional[str], new_text: Optional[str]) -> ConfigDiff:
     adapter = adapter_for(language)
-    result = ConfigDiff()
+    result = ConfigDiff(adapter=adapter)
     new_root, result.error = _parse("new", language, new_text)
     if result.error is not None:
         return result
@@ -67,7 +84,9 @@ def diff_config(language: str, old_text: Optional[str], new_text: Optional[str])
     new_docs = adapter.documents(new_root) if new_root is not None else []
     result.documents = [_summary(adapter, d) for d in new_docs]
     for label, old_doc, new_doc in _pair_documents(adapter, old_docs, new_docs):
-        differ = Differ(adapter, label)
+        doc_kind = _summary(adapter, new_doc if new_doc is not None else old_doc).get("kind")
+        result.pairs.append((label, doc_kind if isinstance(doc_kind, str) else None, old_doc, new_doc))
+        differ = Differ(adapter, label, result.pairs[-1][1])
         if old_doc is None and new_doc is None:
             continue
         if old_doc is None or new_doc is None:

@@ -13,7 +13,7 @@ from ..linediff import diff_opcodes
 from ..model import ConfigChange
 from .syntax import ALIAS, EMPTY, MAP, SCALAR, SEQ, Node, SyntaxAdapter
 
-IDENTITY_KEYS = ("name", "id", "key")
+IDENTITY_KEYS = ("name", "id", "key", "containerPort")
 MAX_DEPTH = 64          # deeper than any real config; guards the walk against hostile nesting
 MAX_VALUE_NODES = 40    # larger added/removed subtrees are summarised, not copied into the Report
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-/@$:]+$")
@@ -34,10 +34,46 @@ def line_of(node: Optional[Node]) -> int:
     return node.start_point.row + 1 if node is not None else 1
 
 
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING = _Missing()  # "no such key", as distinct from a key whose value is null
+
+
+def build_index(adapter: SyntaxAdapter, docs: list[tuple[Optional[str], Optional[Node]]]) -> dict:
+    """(document label, key path) -> node, for every node of the given documents."""
+    index: dict = {}
+    for label, root in docs:
+        if root is None:
+            continue
+        stack = [("", root, 0)]
+        while stack:
+            path, node, depth = stack.pop()
+            if path:
+                index[(label, path)] = node
+            kind = adapter.kind(node)
+            if depth >= MAX_DEPTH:
+                continue
+            if kind == MAP:
+                stack.extend((join(path, k), v, depth + 1) for k, _, v in adapter.map_items(node))
+            elif kind == SEQ:
+                items = adapter.seq_items(node)
+                ids = [Differ(adapter).identity(i) for i in items]
+                named = None not in ids and len(set(ids)) == len(ids)
+                stack.extend((f"{path}[{ids[n] if named else n}]", v, depth + 1) for n, v in enumerate(items))
+    return index
+
+
 class Differ:
-    def __init__(self, adapter: SyntaxAdapter, document: Optional[str] = None):
+    def __init__(self, adapter: SyntaxAdapter, document: Optional[str] = None, doc_kind: Optional[str] = None):
         self.a = adapter
         self.document = document
+        self.doc_kind = doc_kind
         self.changes: list[ConfigChange] = []  # compact: one per changed key, for the Report
         self.leaves: list[ConfigChange] = []   # every scalar-level change, for the rules
 
@@ -69,7 +105,7 @@ class Differ:
             key=key, op=op,
             old=self.value(old) if old is not None and old_value is None else old_value,
             new=self.value(new) if new is not None and new_value is None else new_value,
-            line=line, old_line=old_line, document=self.document)
+            line=line, old_line=old_line, document=self.document, doc_kind=self.doc_kind)
         self.changes.append(change)
         subtree = new if op == "add" else old if op == "remove" else None
         if subtree is not None and self.a.kind(subtree) in (MAP, SEQ):
@@ -93,7 +129,8 @@ class Differ:
                 self.leaves.append(ConfigChange(
                     key=path, op=op, old=value if op == "remove" else None, new=value if op == "add" else None,
                     line=line_of(node) if op == "add" else anchor,
-                    old_line=line_of(node) if op == "remove" else None, document=self.document))
+                    old_line=line_of(node) if op == "remove" else None, document=self.document,
+                    doc_kind=self.doc_kind))
 
     # -- walk ---------------------------------------------------------------------------
     def diff(self, path: str, old: Optional[Node], new: Optional[Node], anchor: int, depth: int = 0) -> None:
@@ -169,7 +206,7 @@ class Differ:
                 anchors[k] = last
         return anchors
 
-    def _identity(self, item: Node) -> Optional[str]:
+    def identity(self, item: Node) -> Optional[str]:
         if self.a.kind(item) != MAP:
             return None
         found: dict[str, Node] = {}
@@ -185,11 +222,11 @@ class Differ:
 
     def _diff_seq(self, path: str, old: Node, new: Node, depth: int) -> None:
         old_items, new_items = self.a.seq_items(old), self.a.seq_items(new)
-        old_ids = [self._identity(i) for i in old_items]
-        new_ids = [self._identity(i) for i in new_items]
+        old_ids = [self.identity(i) for i in old_items]
+        new_ids = [self.identity(i) for i in new_items]
         if (old_ids and new_ids and None not in old_ids and None not in new_ids
                 and len(set(old_ids)) == len(old_ids) and len(set(new_ids)) == len(new_ids)):
-            self._diff_named(path, old, new, old_items, new_items, old_ids, new_ids, depth)
+            self._diff_named(path, new, old_items, new_items, old_ids, new_ids, depth)
             return
         old_texts = [i.text for i in old_items]
         new_texts = [i.text for i in new_items]
@@ -210,7 +247,7 @@ class Differ:
             for n in range(j1 + paired, j2):
                 self.emit(f"{path}[{n}]", "add", None, new_items[n], line_of(new_items[n]))
 
-    def _diff_named(self, path, old, new, old_items, new_items, old_ids, new_ids, depth) -> None:
+    def _diff_named(self, path, new, old_items, new_items, old_ids, new_ids, depth) -> None:
         old_by_id = dict(zip(old_ids, old_items))
         new_by_id = dict(zip(new_ids, new_items))
         for ident, item in zip(new_ids, new_items):
@@ -218,14 +255,13 @@ class Differ:
                 self.diff(f"{path}[{ident}]", old_by_id[ident], item, line_of(item), depth + 1)
             else:
                 self.emit(f"{path}[{ident}]", "add", None, item, line_of(item))
+        anchor = line_of(new)  # blame a removal on the surviving item that preceded it
         for ident, item in zip(old_ids, old_items):
-            if ident not in new_by_id:
-                self.emit(f"{path}[{ident}]", "remove", item, None, line_of(new), line_of(item))
-        common_old = [i for i in old_ids if i in new_by_id]
-        common_new = [i for i in new_ids if i in old_by_id]
-        if common_old != common_new:
-            self.emit(path, "reorder", None, None, line_of(new), line_of(old),
-                      old_value=common_old, new_value=common_new)
+            if ident in new_by_id:
+                anchor = line_of(new_by_id[ident])
+            else:
+                self.emit(f"{path}[{ident}]", "remove", item, None, anchor, line_of(item))
+        # Named items are a set keyed by identity: moving one is not a change.
 
 
 def _type(value: Any) -> str:

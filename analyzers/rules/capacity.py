@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from typing import Iterable, Optional
 
 from ..model import ConfigChange
 from .registry import FileFacts, Hit, rule
+from .util import fmt, number, where
 
 # Last key-path segment naming a count of serving instances (K8s, Helm, HPA, ASG, ECS, KEDA).
 CAPACITY_KEY = re.compile(
@@ -22,25 +23,6 @@ def _capacity_key(change: ConfigChange) -> Optional[str]:
     return m.group(1) if m else None
 
 
-def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
-        return float(value)
-    return None
-
-
-def _fmt(value: Any) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _where(facts: FileFacts) -> str:
-    scope = facts.service or facts.file.path
-    return f"{scope} in {facts.environment}" if facts.environment else scope
-
-
 @rule("CAP-001", "capacity-drop", "warning",
       summary="A replica or instance count drops by half or more, or to one.",
       rationale="Removing serving capacity is the classic instant outage: the remaining instances "
@@ -53,13 +35,13 @@ def capacity_drop(facts: FileFacts, params: dict) -> Iterable[Hit]:
         key = _capacity_key(change)
         if not key or key in _CEILING_KEYS or change.op not in ("replace", "type_change"):
             continue
-        old, new = _number(change.old), _number(change.new)
+        old, new = number(change.old), number(change.new)
         if old is None or new is None or new <= 0 or new >= old:
             continue  # increases are fine; zero is CAP-002's
         if new <= old * ratio or (new <= 1 < old):
             pct = round(100 * (old - new) / old)
-            yield Hit(f"{change.key}: {_fmt(change.old)} → {_fmt(change.new)} removes {pct}% of the "
-                      f"capacity of {_where(facts)}", change.line, change=change)
+            yield Hit(f"{change.key}: {fmt(change.old)} → {fmt(change.new)} removes {pct}% of the "
+                      f"capacity of {where(facts)}", change.line, change=change)
 
 
 @rule("CAP-002", "scale-to-zero", "error",
@@ -73,12 +55,12 @@ def scale_to_zero(facts: FileFacts, params: dict) -> Iterable[Hit]:
             continue
         last = change.key.rsplit(".", 1)[-1]
         if last == "maxUnavailable" and str(change.new).strip() == "100%" and str(change.old).strip() != "100%":
-            yield Hit(f"{change.key}: {_fmt(change.old)} → 100% lets a rollout take every pod of "
-                      f"{_where(facts)} down at once", change.line, change=change)
+            yield Hit(f"{change.key}: {fmt(change.old)} → 100% lets a rollout take every pod of "
+                      f"{where(facts)} down at once", change.line, change=change)
             continue
         if not _capacity_key(change):
             continue
-        old, new = _number(change.old), _number(change.new)
+        old, new = number(change.old), number(change.new)
         if new == 0 and (old is None or old > 0):
-            was = f"{_fmt(change.old)} → 0" if change.op != "add" else "added as 0"
-            yield Hit(f"{change.key}: {was} scales {_where(facts)} to zero", change.line, change=change)
+            was = f"{fmt(change.old)} → 0" if change.op != "add" else "added as 0"
+            yield Hit(f"{change.key}: {was} scales {where(facts)} to zero", change.line, change=change)

@@ -42,6 +42,17 @@ class FileFacts:
     leaves: list[ConfigChange] = field(default_factory=list)   # scalar-level: what value rules judge
     parse_error: Optional[Any] = None  # configdiff.SyntaxProblem when a side did not parse
     trusted_file: Optional[str] = None  # "policy" / "codeowners" when the file gates changes
+    diff: Optional[Any] = None  # the configdiff.ConfigDiff, for looking up unchanged values
+
+    def value(self, key: str, document: Optional[str] = None, side: str = "new") -> Any:
+        """The value at `key` in the new (or old) file, changed or not; MISSING when absent.
+        Cross-field rules use it: `spec.maxReplicas` while `spec.minReplicas` changed."""
+        from ..configdiff import MISSING
+        return self.diff.value(key, document, side) if self.diff is not None else MISSING
+
+    def keys(self, side: str = "new") -> list[tuple[Optional[str], str]]:
+        """Every (document, key path) of one side, in no particular order."""
+        return list(self.diff.index(side)) if self.diff is not None else []
 
 
 RuleFn = Callable[[FileFacts, dict], Iterable[Hit]]
