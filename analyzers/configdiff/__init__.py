@@ -6,9 +6,8 @@ from typing import Any, Optional
 
 from ..model import ConfigChange
 from .semdiff import MISSING, Differ, build_index, line_of
-from .syntax import MAP, MAX_BLOCK_LEVELS, TREES, Node, SyntaxAdapter, adapter_for, first_error_line, too_deep_line
+from .syntax import MAP, MAX_BLOCK_LEVELS, Node, SyntaxAdapter, adapter_for, too_deep_line
 
-LANGUAGES = ("yaml", "json")
 
 
 @dataclass(frozen=True)
@@ -114,10 +113,9 @@ def _parse(side: str, language: str, text: Optional[str]) -> tuple[Optional[Node
     deep = too_deep_line(language, text)
     if deep is not None:
         return None, SyntaxProblem(side, deep, f"nested deeper than {MAX_BLOCK_LEVELS} levels")
-    root = TREES.parse(language, text.encode("utf-8", "surrogatepass")).root_node
-    bad = first_error_line(root)
-    if bad is not None:
-        return None, SyntaxProblem(side, bad, f"{language.upper()} syntax error")
+    root, problem = adapter_for(language).parse(text)
+    if problem is not None:
+        return None, SyntaxProblem(side, problem[0], problem[1])
     return root, None
 
 

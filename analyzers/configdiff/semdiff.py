@@ -34,6 +34,14 @@ def line_of(node: Optional[Node]) -> int:
     return node.start_point.row + 1 if node is not None else 1
 
 
+def span_of(node: Optional[Node]) -> Optional[tuple[int, int, int, int]]:
+    """1-based (line, column, end line, end column) of a node; columns count UTF-8 bytes."""
+    if node is None:
+        return None
+    s, e = node.start_point, node.end_point
+    return (s.row + 1, s.column + 1, e.row + 1, e.column + 1)
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "MISSING"
@@ -100,12 +108,15 @@ class Differ:
         return [self._materialize(v, budget, depth + 1) for v in items]
 
     def emit(self, key: str, op: str, old: Optional[Node], new: Optional[Node], line: int,
-             old_line: Optional[int] = None, old_value: Any = None, new_value: Any = None) -> None:
+             old_line: Optional[int] = None, old_value: Any = MISSING, new_value: Any = MISSING) -> None:
+        """Record a change. Values are read from the nodes unless given (a rename's values are
+        the key names); the nodes also give the change its source ranges."""
         change = ConfigChange(
             key=key, op=op,
-            old=self.value(old) if old is not None and old_value is None else old_value,
-            new=self.value(new) if new is not None and new_value is None else new_value,
-            line=line, old_line=old_line, document=self.document, doc_kind=self.doc_kind)
+            old=(self.value(old) if old is not None else None) if old_value is MISSING else old_value,
+            new=(self.value(new) if new is not None else None) if new_value is MISSING else new_value,
+            line=line, old_line=old_line, document=self.document, doc_kind=self.doc_kind,
+            span=span_of(new), old_span=span_of(old))
         self.changes.append(change)
         subtree = new if op == "add" else old if op == "remove" else None
         if subtree is not None and self.a.kind(subtree) in (MAP, SEQ):
@@ -141,7 +152,7 @@ class Differ:
         new_line = line_of(new) if new is not None else anchor
         old_line = line_of(old) if old is not None else None
         if depth >= MAX_DEPTH:
-            self.emit(path, "replace", None, None, new_line, old_line,
+            self.emit(path, "replace", old, new, new_line, old_line,
                       old_value=f"<nested deeper than {MAX_DEPTH}>", new_value=f"<nested deeper than {MAX_DEPTH}>")
             return
         if ko == MAP and kn == MAP:
@@ -153,8 +164,7 @@ class Differ:
             if ov == nv and type(ov) is type(nv):
                 return  # same value, other spelling ("3" -> '3', comment moved)
             op = "type_change" if ov is not None and nv is not None and _type(ov) != _type(nv) else "replace"
-            self.emit(path, op, None, None, new_line, old_line, old_value=ov, new_value=nv)
-            # emit() skipped materialising because values were given; None values stay None
+            self.emit(path, op, old, new, new_line, old_line, old_value=ov, new_value=nv)
         else:
             self.emit(path, "type_change", old, new, new_line, old_line)
 
@@ -185,8 +195,8 @@ class Differ:
             anchor = anchors[k]
             if k in renamed:
                 nk = renamed[k]
-                self.emit(join(path, nk), "rename", None, None, line_of(new_items[nk][0]), line_of(old_key),
-                          old_value=k, new_value=nk)
+                self.emit(join(path, nk), "rename", old_key, new_items[nk][0], line_of(new_items[nk][0]),
+                          line_of(old_key), old_value=k, new_value=nk)
             else:
                 self.emit(join(path, k), "remove", old_value, None, anchor, line_of(old_key))
         renamed_targets = set(renamed.values())
@@ -233,7 +243,7 @@ class Differ:
         if old_texts == new_texts:
             return  # only spacing or comments between items changed
         if sorted(old_texts) == sorted(new_texts):
-            self.emit(path, "reorder", None, None, line_of(new), line_of(old),
+            self.emit(path, "reorder", old, new, line_of(new), line_of(old),
                       old_value=len(old_items), new_value=len(new_items))
             return
         for i1, i2, j1, j2 in diff_opcodes(old_texts, new_texts):

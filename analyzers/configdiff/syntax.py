@@ -4,9 +4,11 @@ unchanged base is parsed once per process (the editor path re-asks for it on eve
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 import tree_sitter
@@ -18,11 +20,23 @@ MAP, SEQ, SCALAR, ALIAS, EMPTY = "map", "seq", "scalar", "alias", "empty"
 
 
 class SyntaxAdapter:
-    """Turns one language's concrete syntax into the generic view the differ walks."""
+    """Turns one language's concrete syntax into the generic view the differ walks.
+
+    The differ reads nodes by duck type: `.text` (bytes; equal bytes = unchanged subtree),
+    `.start_point`/`.end_point` (`.row`, `.column`, 0-based). tree-sitter nodes have these;
+    formats parsed in Python build PlainNode, which has them too."""
     name = ""
 
     def __init__(self, language: Any):
         self.parser = tree_sitter.Parser(tree_sitter.Language(language))
+
+    def parse(self, source: str) -> tuple[Optional[Any], Optional[tuple[int, str]]]:
+        """(root, None), or (None, (line, message)) when the text does not parse."""
+        root = TREES.parse(self.name, source.encode("utf-8", "surrogatepass")).root_node
+        bad = first_error_line(root)
+        if bad is not None:
+            return None, (bad, f"{self.name.upper()} syntax error")
+        return root, None
 
     def documents(self, root: Node) -> list[Optional[Node]]:
         raise NotImplementedError
@@ -241,12 +255,59 @@ class JsonAdapter(SyntaxAdapter):
             return text
 
 
+# ---------------------------------------------------------------- formats without tree-sitter
+@dataclass(frozen=True)
+class Point:
+    row: int
+    column: int
+
+
+@dataclass(eq=False)
+class PlainNode:
+    """A node of a format parsed in Python (INI, .env, Dockerfile ...), shaped like a
+    tree-sitter node for the differ. MAP items are (key, key node, value node); SEQ items nodes."""
+    kind: str
+    text: bytes
+    start_point: Point
+    end_point: Point
+    value: Any = None
+    items: list = field(default_factory=list)
+
+
+class PlainAdapter(SyntaxAdapter):
+    """Base for formats whose parser builds PlainNode trees (subclasses implement parse)."""
+
+    def __init__(self) -> None:  # no tree-sitter grammar
+        pass
+
+    def documents(self, root: Any) -> list[Optional[Any]]:
+        return [root]
+
+    def kind(self, node: Optional[Any]) -> str:
+        return EMPTY if node is None else node.kind
+
+    def iter_items(self, node: Any) -> Iterator[tuple[str, Any, Optional[Any]]]:
+        return iter(node.items)
+
+    def seq_items(self, node: Any) -> list[Any]:
+        return node.items
+
+    def scalar(self, node: Optional[Any]) -> Any:
+        return None if node is None else node.value
+
+
+# language -> "module:Class"; imported on first use so a check pays only for what it reads
+ADAPTERS: dict[str, str] = {
+    "yaml": "analyzers.configdiff.syntax:YamlAdapter",
+    "json": "analyzers.configdiff.syntax:JsonAdapter",
+}
 _ADAPTERS: dict[str, SyntaxAdapter] = {}
 
 
 def adapter_for(language: str) -> SyntaxAdapter:
     if language not in _ADAPTERS:
-        _ADAPTERS[language] = {"yaml": YamlAdapter, "json": JsonAdapter}[language]()
+        module, _, cls = ADAPTERS[language].partition(":")
+        _ADAPTERS[language] = getattr(importlib.import_module(module), cls)()
     return _ADAPTERS[language]
 
 
