@@ -38,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE instead of stdout")
     check.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    sub.add_parser("rules", help="list the built-in rules").add_argument(
-        "--format", choices=("text", "json"), default="text")
+    rules = sub.add_parser("rules", help="list the built-in rules, or explain one")
+    rules.add_argument("rule_id", nargs="?", metavar="ID", help="explain this rule (e.g. CAP-002)")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
 
     demo = sub.add_parser("demo", help="build a sample repository with a risky change and check it")
     demo.add_argument("directory", nargs="?", help="where to build it (default: a new temp directory)")
@@ -89,15 +90,41 @@ def _rules(args: argparse.Namespace) -> int:
     import json
     from analyzers.rules import RULES
 
-    metas = [RULES[k].meta for k in sorted(RULES)]
-    if args.format == "json":
-        sys.stdout.write(json.dumps([{"id": m.id, "name": m.name, "severity": m.severity, "summary": m.summary,
-                                      "rationale": m.rationale, "incident": m.incident,
-                                      "params": dict(m.params)} for m in metas], indent=2) + "\n")
+    if args.rule_id:
+        rule = RULES.get(args.rule_id.upper())
+        if rule is None:
+            raise ChangeGateError(f"unknown rule id: {args.rule_id} (run `changegate rules` for the list)")
+        metas = [rule.meta]
     else:
-        for m in metas:
-            sys.stdout.write(f"{m.id}  {m.name:<22} {m.severity:<8} {m.summary}\n")
+        metas = [RULES[k].meta for k in sorted(RULES)]
+    if args.format == "json":
+        payload = [_rule_dict(m) for m in metas]
+        _write(json.dumps(payload[0] if args.rule_id else payload, indent=2, ensure_ascii=False) + "\n", None)
+    elif args.rule_id:
+        _write(_explain(metas[0]), None)
+    else:
+        _write("".join(f"{m.id}  {m.name:<28} {m.severity:<8} {m.summary}\n" for m in metas), None)
     return EXIT_OK
+
+
+def _rule_dict(m) -> dict:
+    return {"id": m.id, "name": m.name, "severity": m.severity, "summary": m.summary,
+            "rationale": m.rationale, "incident": m.incident, "kinds": sorted(m.kinds), "params": dict(m.params)}
+
+
+def _explain(m) -> str:
+    import textwrap
+    lines = [f"{m.id} {m.name} (default severity: {m.severity})", "", m.summary, ""]
+    lines += textwrap.wrap(m.rationale, 96) + [""]
+    if m.incident:
+        lines += textwrap.wrap(f"Incident: {m.incident}", 96) + [""]
+    if m.kinds:
+        lines.append(f"Applies to: {', '.join(sorted(m.kinds))} files")
+    if m.params:
+        lines.append("Parameters (override in .changegate.yaml under rules: {" + m.id + ": {params: {...}}}):")
+        lines += [f"  {k}: {v!r}" for k, v in m.params]
+    lines.append(f"Waive one finding: # changegate: allow {m.id} -- <reason>")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def _demo(args: argparse.Namespace) -> int:

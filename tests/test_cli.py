@@ -101,3 +101,12 @@ def test_json_is_byte_identical_for_the_same_state(risky):
     first = risky.cli("check", "--format", "json").stdout
     second = risky.cli("check", "--format", "json").stdout
     assert first == second and first.startswith("{")
+
+
+def test_rules_explains_one_rule_with_rationale_incident_and_params():
+    proc = subprocess.run([sys.executable, "-m", "server", "rules", "cap-001"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("CAP-001 capacity-drop (default severity: warning)")
+    assert "Incident: AWS S3 2017-02-28" in proc.stdout and "drop_ratio: 0.5" in proc.stdout
+    unknown = subprocess.run([sys.executable, "-m", "server", "rules", "NOPE-001"], capture_output=True, text=True)
+    assert unknown.returncode == 2 and "unknown rule id: NOPE-001" in unknown.stderr
