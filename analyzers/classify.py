@@ -42,12 +42,52 @@ class Classification:
     language: Optional[str]  # configdiff language for the semantic diff, when there is one
 
 
+# JSON files their tools read with comments and trailing commas (JSONC)
+_JSONC_NAMES = {"tsconfig.json", "jsconfig.json", "devcontainer.json", ".devcontainer.json", ".eslintrc.json",
+                "turbo.json", "deno.json", "biome.json", "api-extractor.json", "tslint.json", "typedoc.json"}
+
+
+def is_jsonc(path: str) -> bool:
+    lower = path.lower()
+    name = posixpath.basename(lower)
+    return (name in _JSONC_NAMES or re.fullmatch(r"(tsconfig|jsconfig)\..+\.json", name) is not None
+            or lower.startswith(".vscode/") or "/.vscode/" in lower
+            or lower.startswith(".devcontainer/") or "/.devcontainer/" in lower)
+
+
+def is_dotenv(name: str) -> bool:
+    """`.env`, `.env.production`, `prod.env` (not `.envrc`, a direnv shell script)."""
+    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
+
+
+def is_dockerfile(name: str) -> bool:
+    return (name in ("dockerfile", "containerfile") or name.startswith(("dockerfile.", "containerfile."))
+            or name.endswith(".dockerfile"))
+
+
 def config_language(path: str) -> Optional[str]:
     ext = posixpath.splitext(path)[1].lower()
     if ext in (".yaml", ".yml"):
         return "yaml"
-    if ext in (".json", ".jsonc"):
+    if ext == ".jsonc" or (ext == ".json" and is_jsonc(path)):
+        return "jsonc"
+    if ext == ".json":
         return "json"
+    if ext == ".ini":
+        return "ini"
+    if ext in (".cfg", ".conf"):
+        return "conf"  # INI when the text is INI; nginx.conf, haproxy.cfg ... get no key-level diff
+    if ext == ".properties":
+        return "properties"
+    name = posixpath.basename(path).lower()
+    if is_dotenv(name):
+        return "dotenv"
+    if is_dockerfile(name):
+        return "dockerfile"
+    if ext in (".tf", ".tfvars", ".hcl"):
+        return "hcl"
+    if ext == ".toml":
+        return "toml"
     return None
 
 
@@ -58,13 +98,13 @@ def file_kinds(path: str, text: Optional[str], policy: Policy) -> tuple[str, ...
     segments = path.lower().split("/")
     tokens = set(_TOKEN_SPLIT.split(path.lower()))
     kinds: set[str] = set()
-    if ext in CONFIG_EXTENSIONS or lower.startswith(".env") or lower.endswith(".env"):
+    if ext in CONFIG_EXTENSIONS or is_dotenv(lower):
         kinds.add("config")
-    if lower.startswith(".env") or lower.endswith(".env"):
+    if is_dotenv(lower):
         kinds.add("env")
     if ext in (".tf", ".tfvars", ".hcl"):
         kinds.add("terraform")
-    if lower in ("dockerfile", "containerfile") or lower.startswith("dockerfile.") or ext == ".dockerfile":
+    if is_dockerfile(lower):
         kinds.add("dockerfile")
     if any_match(CI_GLOBS, path):
         kinds.update(("ci", "config"))

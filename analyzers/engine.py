@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from typing import Iterable, Optional
 
-from .blast import file_blast
+from .blast import assess
 from .classify import Classification, classify
 from .configdiff import diff_config
 from .model import ChangeSet, FileChange, FileReport, Finding, Report
@@ -45,17 +45,16 @@ def analyze_file(change: FileChange, policy: Policy) -> tuple[FileReport, list[F
         facts.diff = diff
         facts.parse_error = diff.error
     findings = list(_run_rules(facts, policy))
-    blast = file_blast(cls.kinds, cls.environment, cls.tier, findings, cls.service)
-    findings = [_with_blast(f, blast.level) for f in findings]
+    # blast radius per change and per file; each finding inherits the level of the change it judged
+    semantic = facts.diff is not None and not (facts.parse_error and facts.parse_error.side == "new")
+    blast = assess(facts, findings, semantic)
+    findings = [replace(f, blast_radius=level) for f, level in zip(findings, blast.findings)]
     report = FileReport(path=change.path, status=change.status, kinds=list(cls.kinds),
                         environment=cls.environment, service=cls.service, tier=cls.tier,
-                        owners=list(cls.owners), blast_radius=blast, changes=facts.changes,
-                        hunks=change.hunks, old_path=change.old_path, skipped=change.skipped)
+                        owners=list(cls.owners), blast_radius=blast.file, changes=facts.changes,
+                        hunks=change.hunks, old_path=change.old_path, skipped=change.skipped,
+                        change_blast=blast.changes)
     return report, findings
-
-
-def _with_blast(finding: Finding, level: str) -> Finding:
-    return replace(finding, blast_radius=level)
 
 
 def _run_rules(facts: FileFacts, policy: Policy) -> Iterable[Finding]:
@@ -67,11 +66,16 @@ def _run_rules(facts: FileFacts, policy: Policy) -> Iterable[Finding]:
         if rule.meta.kinds and not rule.meta.kinds & facts.kinds:
             continue
         params = dict(rule.meta.params)
+        if "control_plane_code" in params:  # rules that declare it get the policy's control_plane.code
+            params["control_plane_code"] = tuple(policy.control_plane_code)
         if setting is not None:
             params.update(dict(setting.params))
         severity = (setting.severity if setting and setting.severity else rule.meta.severity)
         for hit in rule.check(facts, params):
-            yield _finding(rule_id, severity, facts, hit, table)
+            # a rule may grade a hit itself (code rules: guarded call info, unguarded warning);
+            # a severity set in the policy still wins
+            graded = None if setting and setting.severity else hit.severity
+            yield _finding(rule_id, graded or severity, facts, hit, table)
 
 
 def _finding(rule_id: str, severity: str, facts: FileFacts, hit: Hit,
@@ -81,7 +85,7 @@ def _finding(rule_id: str, severity: str, facts: FileFacts, hit: Hit,
     key, old, new = (c.key, c.old, c.new) if c else (None, None, None)
     return Finding(rule=rule_id, name=meta.name, severity=severity, path=facts.file.path,
                    line=hit.line, end_line=hit.end_line or hit.line, message=hit.message,
-                   key=key, old=old, new=new,
+                   key=key, old=old, new=new, change=c,
                    fingerprint=fingerprint(rule_id, facts.file.path, key, c.document if c else None,
                                            old, new, hit.line),
                    suppressed=reason_for(table, rule_id, hit.line) if rule_id != "SUP-001" else None)

@@ -102,7 +102,7 @@ class BlastRadius:
 
     def to_dict(self) -> dict:
         return {"level": self.level, "score": self.score,
-                "factors": [{"name": f.name, "detail": f.detail} for f in self.factors]}
+                "factors": [{"name": f.name, "detail": f.detail, "weight": f.weight} for f in self.factors]}
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,8 @@ class Finding:
     blast_radius: Optional[str] = None
     fingerprint: str = ""
     suppressed: Optional[str] = None  # the reason given in the suppression comment
+    # the change the rule judged (a leaf or a Report change): the blast radius it inherits; not emitted
+    change: Optional[ConfigChange] = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.rule, self.key or "", self.fingerprint)
@@ -174,12 +176,18 @@ class FileReport:
     hunks: list[Hunk]
     old_path: Optional[str] = None
     skipped: Optional[str] = None
+    # the blast radius of each change, parallel to `changes` (its level is emitted per change)
+    change_blast: list[BlastRadius] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        changes = [c.to_dict() for c in self.changes]
+        if len(self.change_blast) == len(changes):
+            for out, blast in zip(changes, self.change_blast):
+                out["blast_radius"] = blast.level
         out = {"path": self.path, "status": self.status, "kinds": self.kinds,
                "environment": self.environment, "service": self.service, "tier": self.tier,
                "owners": self.owners, "blast_radius": self.blast_radius.to_dict(),
-               "changes": [c.to_dict() for c in self.changes],
+               "changes": changes,
                "hunks": [h.to_dict() for h in self.hunks]}
         if self.old_path is not None:
             out["old_path"] = self.old_path

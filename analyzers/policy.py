@@ -309,7 +309,7 @@ def _rules(c: _Checker, node: yaml.Node, policy: Policy) -> None:
             params_node = fields["params"]
             if not isinstance(params_node, yaml.MappingNode):
                 raise c.fail(params_node, f"{at}.params", "expected a mapping")
-            params = {_plain(k): _plain(v) for k, v in params_node.value}
+            params = {_plain(k): _CONSTRUCTOR.construct_object(v, deep=True) for k, v in params_node.value}
         policy.rules[rule_id] = RuleSetting(
             severity=c.scalar(fields["severity"], f"{at}.severity", str, ("error", "warning", "info"))
             if "severity" in fields else None,

@@ -112,3 +112,8 @@ def test_explicit_policy_file_errors_name_that_file(repo, tmp_path):
     result = repo.cli("check", "--policy", str(bad))
 
     assert result.code == 2 and f"{bad}:2:" in result.stderr
+
+
+def test_rule_params_keep_lists_and_mappings():
+    policy = load_policy("rules:\n  CAP-001: {params: {drop_ratio: 0.3, keys: [replicas, workers], m: {x: 1}}}\n")
+    assert dict(policy.rules["CAP-001"].params) == {"drop_ratio": 0.3, "keys": ["replicas", "workers"], "m": {"x": 1}}

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..model import ConfigChange
-from .semdiff import MISSING, Differ, build_index, line_of
+from .semdiff import MISSING, Differ, build_index, join, line_of
 from .syntax import MAP, MAX_BLOCK_LEVELS, Node, SyntaxAdapter, adapter_for, too_deep_line
 
 
@@ -94,9 +94,9 @@ def diff_config(language: str, old_text: Optional[str], new_text: Optional[str])
             if adapter.kind(node) == MAP:  # one change per top-level key: rules see e.g. `spec.replicas`
                 for key, key_node, value in adapter.map_items(node):
                     if op == "add":
-                        differ.emit(key, op, None, value, line_of(key_node))
+                        differ.emit(join("", key), op, None, value, line_of(key_node))
                     else:
-                        differ.emit(key, op, value, None, 1, line_of(key_node))
+                        differ.emit(join("", key), op, value, None, 1, line_of(key_node))
             elif node is not None:
                 differ.emit("", op, old_doc, new_doc, line_of(new_doc) if new_doc else 1,
                             None if new_doc else line_of(old_doc))

@@ -13,7 +13,7 @@ from ..linediff import diff_opcodes
 from ..model import ConfigChange
 from .syntax import ALIAS, EMPTY, MAP, SCALAR, SEQ, Node, SyntaxAdapter
 
-IDENTITY_KEYS = ("name", "id", "key", "containerPort")
+IDENTITY_KEYS = ("name", "id", "key", "containerPort", "Sid")  # Sid: AWS policy statements
 MAX_DEPTH = 64          # deeper than any real config; guards the walk against hostile nesting
 MAX_VALUE_NODES = 40    # larger added/removed subtrees are summarised, not copied into the Report
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_\-/@$:]+$")
@@ -71,10 +71,18 @@ def build_index(adapter: SyntaxAdapter, docs: list[tuple[Optional[str], Optional
                 stack.extend((join(path, k), v, depth + 1) for k, _, v in adapter.map_items(node))
             elif kind == SEQ:
                 items = adapter.seq_items(node)
-                ids = [Differ(adapter).identity(i) for i in items]
-                named = None not in ids and len(set(ids)) == len(ids)
-                stack.extend((f"{path}[{ids[n] if named else n}]", v, depth + 1) for n, v in enumerate(items))
+                stack.extend((f"{path}[{label}]", v, depth + 1) for label, v in zip(item_labels(adapter, items), items))
     return index
+
+
+def item_labels(adapter: SyntaxAdapter, items: list[Node]) -> list[str]:
+    """How list items appear in key paths: `name=api` when every item has a distinct identity,
+    else the position. The differ, the index and rules that build keys must all agree."""
+    differ = Differ(adapter)
+    ids = [differ.identity(i) for i in items]
+    if ids and None not in ids and len(set(ids)) == len(ids):
+        return ids
+    return [str(n) for n in range(len(items))]
 
 
 class Differ:
@@ -217,6 +225,11 @@ class Differ:
         return anchors
 
     def identity(self, item: Node) -> Optional[str]:
+        own = getattr(self.a, "identity", None)  # a format may know better (HCL provider aliases)
+        if own is not None:
+            ident = own(item)
+            if ident is not None:
+                return ident
         if self.a.kind(item) != MAP:
             return None
         found: dict[str, Node] = {}

@@ -300,6 +300,14 @@ class PlainAdapter(SyntaxAdapter):
 ADAPTERS: dict[str, str] = {
     "yaml": "analyzers.configdiff.syntax:YamlAdapter",
     "json": "analyzers.configdiff.syntax:JsonAdapter",
+    "hcl": "analyzers.configdiff.hcl:HclAdapter",
+    "toml": "analyzers.configdiff.toml:TomlAdapter",
+    "ini": "analyzers.configdiff.flat:IniAdapter",
+    "conf": "analyzers.configdiff.flat:ConfAdapter",  # .conf/.cfg: INI when the text is INI
+    "properties": "analyzers.configdiff.flat:PropertiesAdapter",
+    "dotenv": "analyzers.configdiff.flat:DotenvAdapter",
+    "jsonc": "analyzers.configdiff.flat:JsoncAdapter",
+    "dockerfile": "analyzers.configdiff.dockerfile:DockerfileAdapter",
 }
 _ADAPTERS: dict[str, SyntaxAdapter] = {}
 

@@ -28,6 +28,7 @@ class Hit:
     line: int
     end_line: Optional[int] = None
     change: Optional[ConfigChange] = None
+    severity: Optional[str] = None  # a rule may grade a hit itself; a policy severity still wins
 
 
 @dataclass

@@ -1,0 +1,20 @@
+# Public zone for the storefront; records managed here only.
+resource "aws_route53_zone" "main" {
+  name = "shop.example"
+}
+
+resource "aws_route53_record" "www" {
+  zone_id = aws_route53_zone.main.zone_id
+  name    = "www.shop.example"
+  type    = "CNAME"
+  ttl     = 86400
+  records = ["shop-lb-2.eu-west-1.elb.amazonaws.com"]
+}
+
+resource "aws_route53_record" "api" {
+  zone_id = aws_route53_zone.main.zone_id
+  name    = "api.shop.example"
+  type    = "A"
+  ttl     = 60
+  records = ["203.0.113.20"]
+}

@@ -1,0 +1,26 @@
+resource "aws_security_group" "postgres" {
+  name        = "orders-postgres"
+  description = "Orders database"
+  vpc_id      = module.vpc.vpc_id
+
+  ingress {
+    description = "Postgres for the migration from the old DC (temporary)"
+    from_port   = 5432
+    to_port     = 5432
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  egress {
+    from_port   = 0
+    to_port     = 0
+    protocol    = "-1"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+
+resource "google_storage_bucket_iam_member" "reports_reader" {
+  bucket = google_storage_bucket.reports.name
+  role   = "roles/storage.objectViewer"
+  member = "allUsers"
+}
