@@ -77,6 +77,13 @@ def test_launchdarkly_rollout_jump_is_flagged_once_per_flag(repo):
     assert "10% → 60%" in found[0]["message"] and found[0]["name"] == "flag-rollout-jump"
 
 
+def test_flag_variant_weights_are_reported_by_the_flag_rule_only(repo):
+    unleash = UNLEASH.replace("parameters:", "variants: [{name: blue, weight: %s}, {name: green, weight: %s}]\n"
+                                              "        parameters:")
+    found = warnings_after(repo, "flags/prod.yaml", unleash % (900, 100, 10), unleash % (100, 900, 100))
+    assert {f["rule"] for f in found} == {"FLG-001"}
+
+
 def test_launchdarkly_doubling_and_description_edit_are_routine(repo):
     # 10% -> 20% is the ×2 step a rollout plan uses; a description edit changes nothing served
     assert warnings_after(repo, "flags/launchdarkly-prod.json", launchdarkly(),

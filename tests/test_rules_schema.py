@@ -119,6 +119,17 @@ def test_env_value_quoted_in_a_deployment_is_routine(repo):
             if f["rule"] == "SCH-003"] == []
 
 
+def test_int_or_string_fields_and_hcl_block_counts_are_not_type_changes(repo):
+    pdb = "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {{name: api}}\nspec:\n  minAvailable: {v}\n"
+    assert [f["rule"] for f in warnings_after(repo, "deploy/prod/pdb.yaml", pdb.format(v=1), pdb.format(v='"50%"'))
+            if f["rule"] == "SCH-003"] == []
+    tf = 'resource "aws_security_group" "web" {{\n  name = "web"\n{rules}}}\n'
+    one = '  ingress {\n    from_port = 443\n    to_port = 443\n  }\n'
+    two = one + one.replace("443", "80")
+    assert [f["rule"] for f in warnings_after(repo, "infra/prod/sg.tf", tf.format(rules=one), tf.format(rules=two))
+            if f["rule"] == "SCH-003"] == []
+
+
 # -- SCH-004 ------------------------------------------------------------------------------------
 EDGE = """\
 http:
@@ -144,6 +155,14 @@ def test_timeout_to_zero(repo):
     found = warnings_after(repo, "config/prod/edge.yaml", edge(), edge(idle="0s"))
     assert rules_of(found) == [("SCH-004", "http.idle_timeout")]
     assert "no limit" in found[0]["message"]
+
+
+def test_history_retention_limits_are_not_magnitude_slips(repo):
+    deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api}}\nspec:\n  revisionHistoryLimit: {n}\n" \
+             "  template:\n    spec:\n      containers:\n        - {{name: api, image: api:1}}\n"
+    cron = "apiVersion: batch/v1\nkind: CronJob\nmetadata: {{name: sweep}}\nspec:\n  successfulJobsHistoryLimit: {n}\n"
+    assert warnings_after(repo, "deploy/prod/api.yaml", deploy.format(n=3), deploy.format(n=33)) == []
+    assert warnings_after(repo, "deploy/prod/sweep.yaml", cron.format(n=1), cron.format(n=50)) == []
 
 
 @pytest.mark.parametrize("after", [edge(idle="45s"), edge(buffer="256KB", retries=5), edge(idle="30000ms")])

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..model import ConfigChange
-from .semdiff import MISSING, Differ, build_index, join, line_of
-from .syntax import MAP, MAX_BLOCK_LEVELS, Node, SyntaxAdapter, adapter_for, too_deep_line
+from .semdiff import MAX_DEPTH, MISSING, Differ, build_index, item_labels, join, line_of, walk_steps
+from .syntax import MAP, MAX_BLOCK_LEVELS, SEQ, Node, SyntaxAdapter, adapter_for, too_deep_line
 
 
 
@@ -27,6 +27,7 @@ class ConfigDiff:
     # (document label, doc kind, old document node, new document node)
     pairs: list[tuple[Optional[str], Optional[str], Optional[Node], Optional[Node]]] = field(default_factory=list)
     _indexes: dict = field(default_factory=dict, repr=False)
+    _children: dict = field(default_factory=dict, repr=False)  # node_at's per-container listings
 
     def index(self, side: str = "new") -> dict[tuple[Optional[str], str], Node]:
         """Every node of one side by (document label, key path), built on first use: rules that
@@ -38,8 +39,44 @@ class ConfigDiff:
 
     def value(self, key: str, document: Optional[str] = None, side: str = "new") -> Any:
         """The value at a key path (MISSING when absent); small subtrees are materialised."""
-        node = self.index(side).get((document, key), MISSING)
+        if side in self._indexes:
+            node = self._indexes[side].get((document, key), MISSING)
+        else:
+            node = self.node_at(key, document, side)
         return MISSING if node is MISSING else Differ(self.adapter).value(node)
+
+    def node_at(self, key: str, document: Optional[str] = None, side: str = "new") -> Any:
+        """The node at a key path, found by walking down from the document: a rule that looks up a
+        few sibling keys must not pay for indexing the whole file. Each container's children are
+        listed once per side and reused by later lookups."""
+        if self.adapter is None or not key:
+            return MISSING
+        node = next((old if side == "old" else new for label, _, old, new in self.pairs if label == document), None)
+        if node is None:
+            return MISSING
+        for depth, (container, step) in enumerate(walk_steps(key)):
+            if depth >= MAX_DEPTH:
+                return MISSING
+            slot = (side, document, container)
+            children = self._children.get(slot)
+            if children is None:
+                children = self._children[slot] = self._list_children(node)
+            node = children.get(step, MISSING)
+            if node is MISSING:
+                return MISSING
+        return node
+
+    def _list_children(self, node: Node) -> dict:
+        kind = self.adapter.kind(node)
+        out: dict = {}
+        if kind == MAP:
+            for k, _, v in self.adapter.map_items(node):
+                out.setdefault(("key", k), v)  # the first of duplicate keys, as build_index does
+        elif kind == SEQ:
+            items = self.adapter.seq_items(node)
+            for label, v in zip(item_labels(self.adapter, items), items):
+                out.setdefault(("item", label), v)
+        return out
     documents: list[dict] = field(default_factory=list)  # top-level values of the new side (k8s kinds)
 
 

@@ -30,6 +30,25 @@ def join(path: str, key: str) -> str:
     return f"{path}.{seg}" if path else seg
 
 
+_STEP = re.compile(r'\["((?:[^"\\]|\\.)*)"\]|\[([^\]"]*)\]|\.?([^.\[]+)')
+
+
+def walk_steps(key: str) -> list[tuple[str, tuple[str, str]]]:
+    """The inverse of join() and the item labels: `a["x.y"][name=api].b` ->
+    [("", ("key","a")), ("a", ("key","x.y")), ('a["x.y"]', ("item","name=api")), (…, ("key","b"))],
+    each step with the key path of the container it is taken in."""
+    steps = []
+    for m in _STEP.finditer(key):
+        if m.group(1) is not None:
+            step = ("key", m.group(1).replace('\\"', '"'))
+        elif m.group(2) is not None:
+            step = ("item", m.group(2))
+        else:
+            step = ("key", m.group(3))
+        steps.append((key[:m.start()], step))
+    return steps
+
+
 def line_of(node: Optional[Node]) -> int:
     return node.start_point.row + 1 if node is not None else 1
 

@@ -34,6 +34,12 @@ _ZONE_ATTRS = {"name", "dns_name", "zone", "delegation_set_id", "name_servers", 
 _DELEGATION_KEYS = {"name_servers", "nameservers", "nameServers", "NameServers", "delegation_set_id",
                     "DelegationSetId"}
 EXTERNAL_DNS = "external-dns.alpha.kubernetes.io/"
+# A file can only hold a record if some type key (each of TYPE_KEYS ends in "type") is set to a
+# DNS type, or it names an Azure record resource; values may be quoted, in YAML, JSON, HCL or TOML.
+# Matched on lowercased text: Python's re is several times slower with IGNORECASE.
+_MAY_HAVE_RECORDS = re.compile(
+    r"type[\"']?\s*[:=]\s*[\"']?(?:%s)\b|azurerm_(?:private_)?dns_[a-z]+_record"
+    % "|".join(sorted((t.lower() for t in DNS_TYPES), key=len, reverse=True)))
 
 
 def record_prefix(facts: FileFacts, change: ConfigChange) -> Optional[tuple[str, Optional[str], Optional[str]]]:
@@ -52,10 +58,13 @@ def record_prefix(facts: FileFacts, change: ConfigChange) -> Optional[tuple[str,
 def _records(facts: FileFacts) -> dict[tuple[Optional[str], str], tuple[Optional[str], Optional[str]]]:
     """Every DNS record of the file: (document, key path) -> (old type, new type). Built once per
     file (kept on the facts object) from the keys named like a record type."""
-    cached = getattr(facts, "_dns_records", None)
+    cached = facts.memo.get("dns_records")
     if cached is not None:
         return cached
     records: dict = {}
+    if not _MAY_HAVE_RECORDS.search(facts.text().lower()):
+        facts.memo["dns_records"] = records
+        return records  # walking every key of every file costs more than the rest of the check
     for side in ("old", "new"):
         for doc, key in facts.keys(side):
             name = last_key(key)
@@ -69,7 +78,7 @@ def _records(facts: FileFacts) -> dict[tuple[Optional[str], str], tuple[Optional
             if record_type:
                 old, new = records.get((doc, prefix), (None, None))
                 records[(doc, prefix)] = (record_type, new) if side == "old" else (old, record_type)
-    facts._dns_records = records  # type: ignore[attr-defined]
+    facts.memo["dns_records"] = records
     return records
 
 

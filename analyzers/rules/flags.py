@@ -28,6 +28,7 @@ DEFAULT_KEYS = {"default", "defaultvalue", "default_value"}
 _KILL = {"killswitch", "bypass", "emergency", "breakglass"}  # "kill" alone (kill_timeout) only in flag files
 _DISABLE = {"disable", "disabled", "disables"}
 _PROPAGATION_KEYS = {"propagation", "propagation_channel", "channel", "config_channel", "distribution"}
+_MAY_MARK_GLOBAL = re.compile("|".join(sorted(_PROPAGATION_KEYS)))  # matched on lowercased text
 _GLOBAL_VALUES = {"global", "instant", "immediate", "global-config", "all-at-once", "fleet-wide"}
 _GLOBAL_PATH = re.compile(r"(^|/)global[-_]?config(s)?(/|\.|$)", re.I)
 
@@ -225,6 +226,8 @@ def _global_scopes(facts: FileFacts) -> list[tuple[Optional[str], str, str]]:
     if _GLOBAL_PATH.search(posixpath.dirname(facts.file.path) + "/" + posixpath.basename(facts.file.path)):
         return [(None, "", "a global config path")]
     scopes = []
+    if not _MAY_MARK_GLOBAL.search((facts.file.new_text or "").lower()):
+        return scopes  # no marker key anywhere: skip the walk over every key of the file
     for doc, key in facts.keys("new"):
         name = last_key(key)
         if name.lower() in _PROPAGATION_KEYS or name.endswith("/propagation"):

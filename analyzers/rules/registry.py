@@ -44,6 +44,12 @@ class FileFacts:
     parse_error: Optional[Any] = None  # configdiff.SyntaxProblem when a side did not parse
     trusted_file: Optional[str] = None  # "policy" / "codeowners" when the file gates changes
     diff: Optional[Any] = None  # the configdiff.ConfigDiff, for looking up unchanged values
+    # per-file results a rule computes once and looks up per change (e.g. the file's DNS records)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def text(self) -> str:
+        """Both sides' text, for cheap prefilters that skip a rule's whole-file scan."""
+        return (self.file.old_text or "") + "\n" + (self.file.new_text or "")
 
     def value(self, key: str, document: Optional[str] = None, side: str = "new") -> Any:
         """The value at `key` in the new (or old) file, changed or not; MISSING when absent.

@@ -154,6 +154,7 @@ def _say_blank(value: Any) -> str:
 # -- SCH-003 ----------------------------------------------------------------------------------
 _STRING_ONLY = {"annotations", "labels", "data", "stringData", "args", "command"}
 _VERSION_WORDS = {"version", "tag", "appversion", "release"}
+_INT_OR_STRING = {"maxUnavailable", "maxSurge", "minAvailable", "targetPort", "port"}
 
 
 def type_risk(facts: FileFacts, change: ConfigChange) -> Optional[str]:
@@ -166,8 +167,12 @@ def type_risk(facts: FileFacts, change: ConfigChange) -> Optional[str]:
     if any(isinstance(v, str) and EXPRESSION.search(v) for v in (old, new)):
         return None  # a literal replaced by a reference/template (`3` -> `var.replicas`)
     kinds = (_kind(old), _kind(new))
+    if set(kinds) == {"list", "map"} and "terraform" in facts.kinds:
+        return None  # HCL: one nested block reads as a map, two as a list; the block count is TF's
     if "list" in kinds or "map" in kinds:
         return f"{kinds[0]} → {kinds[1]}"
+    if "kubernetes" in facts.kinds and last_key(change.key) in _INT_OR_STRING:
+        return None  # IntOrString fields: 1 and "25%" (or a named port) are both valid
     if kinds == ("string", "number"):
         return None if old.strip() == fmt(new) else f"string {_show(old)} → number {fmt(new)}: the text changed"
     if kinds == ("number", "string"):
@@ -220,6 +225,8 @@ _CAMEL_UNIT = re.compile(r"[a-z0-9](Ms|Sec|Secs|Seconds|Bytes)$")
 _TIME_NAME = re.compile(r"(?i:timeout|ttl|interval|retry|delay|period|[_\-](ms|s|sec|secs|seconds)$)"
                         r"|[a-z](Ms|Sec|Seconds)$")
 _PROBES = ("readinessProbe", "livenessProbe", "startupProbe")
+# how many old objects to keep: a bigger number costs a little storage and changes no behaviour
+_RETENTION = re.compile(r"(?i)history_?limit$|revisions?_?to_?keep$|^keep_?last$")
 
 
 def _magnitudes(name: str, old: Any, new: Any) -> Optional[tuple[float, float]]:
@@ -248,7 +255,7 @@ def magnitude_or_unit(facts: FileFacts, params: dict) -> Iterable[Hit]:
             continue  # type changes are SCH-003's
         name = setting_name(change.key)
         if not (_MAGNITUDE.search(name.lower()) or _CAMEL_UNIT.search(name)) or CAPACITY_KEY.search(name) \
-                or key_has(change.key, *_PROBES) or is_dns_ttl(facts, change):
+                or key_has(change.key, *_PROBES) or is_dns_ttl(facts, change) or _RETENTION.search(name):
             continue  # capacity is CAP-*'s, probes K8S-002's, DNS TTLs DNS-002's
         values = _magnitudes(name, change.old, change.new)
         if values is None:
@@ -497,8 +504,10 @@ _ROW_KEYS = ("rows", "values", "data", "instances", "records", "entries", "items
 
 
 def _row_lengths(facts: FileFacts, key: str, doc: Optional[str], side: str) -> Optional[list[int]]:
+    if not isinstance(facts.value(f"{key}[0]", doc, side), list):
+        return None  # not a list of rows: decided without reading the whole list
     n = count(facts.value(key, doc, side))
-    if not n or n > 5000 or not isinstance(facts.value(f"{key}[0]", doc, side), list):
+    if not n or n > 5000:
         return None
     lengths = [count(facts.value(f"{key}[{i}]", doc, side)) for i in range(n)]
     return None if any(x is None for x in lengths) else lengths  # type: ignore[return-value]

@@ -103,8 +103,8 @@ def _seq(weights: list[float]) -> str:
                "99% order drop",
       step_points=25, skip_envs=QUIET_ENVS)
 def traffic_shift(facts: FileFacts, params: dict) -> Iterable[Hit]:
-    if quiet(facts, params):
-        return
+    if quiet(facts, params) or "feature-flags" in facts.kinds:
+        return  # variant weights of a flag file are FLG-001's rollout jumps: one report, not two
     step, gone = float(params.get("step_points", 25)), gone_documents(facts)
     groups: dict[tuple, list[ConfigChange]] = {}
     for c in facts.leaves:
