@@ -4,7 +4,7 @@ from . import iam  # noqa: F401
 from . import ci  # noqa: F401
 from . import kubernetes, traffic  # noqa: F401
 from . import code  # noqa: F401
-from . import dns, env, flags, schema  # noqa: F401
+from . import consistency, dns, env, flags, schema  # noqa: F401
 from . import docker  # noqa: F401
 from . import terraform  # noqa: F401
 from .registry import RULES, FileFacts, Hit, Rule, RuleMeta, rule

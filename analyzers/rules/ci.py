@@ -9,7 +9,7 @@ from typing import Any, Iterable, Optional
 
 from ..configdiff import MISSING
 from ..configdiff.semdiff import join
-from .iam import at, documents, key_line, names, strings, synthetic, text_line
+from .tree import at, documents, key_line, names, strings, synthetic, text_line
 from .registry import FileFacts, Hit, rule
 from .util import fmt, last_key
 
