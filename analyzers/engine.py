@@ -4,20 +4,18 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Protocol
 
 from .blast import assess
 from .classify import Classification, classify
 from .configdiff import diff_config
-from .model import ChangeSet, FileChange, FileReport, Finding, Report
+from .model import ChangeSet, FileChange, FileReport, Finding, OwnerSection, Ownership, Report
 from .policy import POLICY_FILE, Policy
-from .requirements import requirements, verdict
+from .requirements import requirements, suggest, verdict
 from .rules import RULES, FileFacts, Hit
 from .suppress import reason_for, suppressions
+from .trust import trusted_kind
 
-TRUSTED_FILES = {POLICY_FILE: "policy", "CODEOWNERS": "codeowners", ".github/CODEOWNERS": "codeowners",
-                 "docs/CODEOWNERS": "codeowners", ".gitlab/CODEOWNERS": "codeowners",
-                 ".bitbucket/CODEOWNERS": "codeowners"}
 
 
 def fingerprint(rule: str, path: str, key: Optional[str], document: Optional[str], old, new, line: int) -> str:
@@ -32,12 +30,22 @@ def _canon(value) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
-def analyze_file(change: FileChange, policy: Policy) -> tuple[FileReport, list[Finding]]:
+class OwnerLookup(Protocol):
+    """Ownership read at the base revision (analyzers.owners); the engine only asks it questions."""
+    def ownership(self, path: str) -> Optional[Ownership]: ...
+    def tier(self, path: str) -> Optional[int]: ...
+
+
+def analyze_file(change: FileChange, policy: Policy,
+                 owners: Optional[OwnerLookup] = None) -> tuple[FileReport, list[Finding]]:
     text = change.new_text if change.new_text is not None else change.old_text
     cls: Classification = classify(change.path, text, policy)
+    ownership = _ownership(change, cls, owners)
+    if cls.tier is None and owners is not None:
+        cls = replace(cls, tier=owners.tier(change.path))  # a catalog tier where the policy names none
     facts = FileFacts(file=change, kinds=frozenset(cls.kinds), environment=cls.environment,
                       service=cls.service, tier=cls.tier,
-                      trusted_file=TRUSTED_FILES.get(change.path) or TRUSTED_FILES.get(change.old_path or ""))
+                      trusted_file=trusted_kind(change.path) or trusted_kind(change.old_path))
     if cls.language and change.skipped is None:
         diff = diff_config(cls.language, change.old_text, change.new_text)
         facts.changes = diff.changes
@@ -51,10 +59,24 @@ def analyze_file(change: FileChange, policy: Policy) -> tuple[FileReport, list[F
     findings = [replace(f, blast_radius=level) for f, level in zip(findings, blast.findings)]
     report = FileReport(path=change.path, status=change.status, kinds=list(cls.kinds),
                         environment=cls.environment, service=cls.service, tier=cls.tier,
-                        owners=list(cls.owners), blast_radius=blast.file, changes=facts.changes,
-                        hunks=change.hunks, old_path=change.old_path, skipped=change.skipped,
-                        change_blast=blast.changes)
+                        owners=ownership.owners if ownership else [], blast_radius=blast.file,
+                        changes=facts.changes, hunks=change.hunks, old_path=change.old_path,
+                        skipped=change.skipped, change_blast=blast.changes, ownership=ownership)
     return report, findings
+
+
+def _ownership(change: FileChange, cls: Classification, owners: Optional[OwnerLookup]) -> Optional[Ownership]:
+    """The base's owner files decide; a deleted or moved file is owned where it was. The policy's
+    `services: owners` fill in only where no owner file names anyone."""
+    if owners is not None:
+        found = owners.ownership(change.path)
+        if (found is None or not found.owners) and change.old_path:
+            found = owners.ownership(change.old_path) or found
+        if found is not None and found.owners:
+            return found
+    if cls.owners:
+        return Ownership(POLICY_FILE, None, f"services: {cls.service}", (OwnerSection("", tuple(cls.owners)),))
+    return None
 
 
 def _run_rules(facts: FileFacts, policy: Policy) -> Iterable[Finding]:
@@ -91,15 +113,16 @@ def _finding(rule_id: str, severity: str, facts: FileFacts, hit: Hit,
                    suppressed=reason_for(table, rule_id, hit.line) if rule_id != "SUP-001" else None)
 
 
-def analyze(changeset: ChangeSet, policy: Policy) -> Report:
+def analyze(changeset: ChangeSet, policy: Policy, owners: Optional[OwnerLookup] = None,
+            author: Optional[str] = None) -> Report:
     files: list[FileReport] = []
     findings: list[Finding] = []
     for change in changeset.files:
-        report, found = analyze_file(change, policy)
+        report, found = analyze_file(change, policy, owners)
         files.append(report)
         findings.extend(found)
     files.sort(key=lambda f: f.path)
     findings.sort(key=Finding.sort_key)
     reqs = requirements(policy, changeset, files, findings)
     return Report(base=changeset.base, verdict=verdict(findings, reqs), files=files,
-                  findings=findings, requirements=reqs)
+                  findings=findings, requirements=reqs, reviewers=suggest(reqs, author))

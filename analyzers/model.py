@@ -162,6 +162,37 @@ class Requirement:
         return {"kind": self.kind, **dict(self.fields)}
 
 
+@dataclass(frozen=True)
+class OwnerSection:
+    """Owners that must approve, as one forge section: GitHub has one unnamed section, GitLab
+    `[Section][N]` has its own count, `^[Optional]` sections need no approval."""
+    name: str
+    owners: tuple[str, ...]
+    approvals: int = 1
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Who owns a file and the line that decided it (read at the base revision)."""
+    source: str                   # "CODEOWNERS", "deploy/OWNERS", "catalog-info.yaml", ".changegate.yaml"
+    line: Optional[int]
+    pattern: Optional[str]
+    sections: tuple[OwnerSection, ...] = ()
+
+    @property
+    def owners(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for section in self.sections:
+            seen.update(dict.fromkeys(section.owners))
+        return list(seen)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "line": self.line, "pattern": self.pattern,
+                "sections": [{"name": s.name, "owners": list(s.owners), "approvals": s.approvals,
+                              "optional": s.optional} for s in self.sections]}
+
+
 @dataclass
 class FileReport:
     path: str
@@ -178,6 +209,7 @@ class FileReport:
     skipped: Optional[str] = None
     # the blast radius of each change, parallel to `changes` (its level is emitted per change)
     change_blast: list[BlastRadius] = field(default_factory=list)
+    ownership: Optional[Ownership] = None  # None: nothing at the base names an owner
 
     def to_dict(self) -> dict:
         changes = [c.to_dict() for c in self.changes]
@@ -189,6 +221,8 @@ class FileReport:
                "owners": self.owners, "blast_radius": self.blast_radius.to_dict(),
                "changes": changes,
                "hunks": [h.to_dict() for h in self.hunks]}
+        if self.ownership is not None:
+            out["ownership"] = self.ownership.to_dict()
         if self.old_path is not None:
             out["old_path"] = self.old_path
         if self.skipped is not None:
@@ -204,13 +238,16 @@ class Report:
     findings: list[Finding]
     requirements: list[Requirement]
     version: int = 1
+    # the fewest people/teams whose approval covers every review requirement (requirements.reviewers)
+    reviewers: Optional[dict] = None
 
     def to_dict(self) -> dict:
         return {"version": self.version, "base": self.base.to_dict(),
                 "verdict": self.verdict,
                 "files": [f.to_dict() for f in self.files],
                 "findings": [f.to_dict() for f in self.findings],
-                "requirements": [r.to_dict() for r in self.requirements]}
+                "requirements": [r.to_dict() for r in self.requirements],
+                "reviewers": self.reviewers or {"suggested": [], "any_more": 0}}
 
     def active_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]

@@ -35,7 +35,10 @@ class ReviewRule:
     name: str
     condition: dict
     approvals: int
-    reviewers: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()  # `from`: users and teams; empty = anyone but the author
+    distinct_teams: bool = False  # the approvals must come from that many different teams of `from`
+    exclude_author: bool = True  # the author's own approval never counts (as on every forge)
+    line: Optional[int] = None  # where the rule is written in the policy, for tracing a requirement
 
 
 @dataclass(frozen=True)
@@ -325,15 +328,24 @@ def _review(c: _Checker, node: yaml.Node, policy: Policy) -> None:
         fields = c.mapping(item, at, ("name", "if", "require"))
         if "name" not in fields or "require" not in fields:
             raise c.fail(item, at, "a review rule needs 'name' and 'require'")
-        require = c.mapping(fields["require"], f"{at}.require", ("approvals", "from"))
+        require = c.mapping(fields["require"], f"{at}.require",
+                            ("approvals", "from", "distinct_teams", "exclude_author"))
         approvals = c.scalar(require["approvals"], f"{at}.require.approvals", int) if "approvals" in require else 1
         if approvals < 0:
             raise c.fail(require["approvals"], f"{at}.require.approvals", "must not be negative")
+        reviewers = tuple(c.strings(require["from"], f"{at}.require.from")) if "from" in require else ()
+        distinct = c.scalar(require["distinct_teams"], f"{at}.require.distinct_teams", bool) \
+            if "distinct_teams" in require else False
+        if distinct and len([r for r in reviewers if "/" in r]) < approvals:
+            raise c.fail(require["distinct_teams"], f"{at}.require.distinct_teams",
+                         f"needs at least {approvals} teams (@org/team) in 'from'")
         rules.append(ReviewRule(
             name=c.scalar(fields["name"], f"{at}.name", str),
             condition=c.predicate(fields["if"], f"{at}.if") if "if" in fields else {},
-            approvals=approvals,
-            reviewers=tuple(c.strings(require["from"], f"{at}.require.from")) if "from" in require else ()))
+            approvals=approvals, reviewers=reviewers, distinct_teams=distinct,
+            exclude_author=c.scalar(require["exclude_author"], f"{at}.require.exclude_author", bool)
+            if "exclude_author" in require else True,
+            line=item.start_mark.line + 1))
     policy.review = rules
 
 

@@ -16,9 +16,10 @@ def value(v: Any) -> str:
 def requirement_line(req: Requirement) -> tuple[bool, str, str]:
     """(met, label, description) in words a reviewer reads."""
     if req.kind == "review":
-        who = ", ".join(req.get("from") or []) or "any reviewer"
+        who = ", ".join(req.get("from") or []) or "any reviewer but the author"
         n = req.get("approvals")
-        return False, "review", f"{req.get('rule')}: {n} approval{'s' if n != 1 else ''} from {who}"
+        distinct = " of different teams" if req.get("distinct_teams") else ""
+        return False, "review", f"{req.get('rule')}: {n} approval{'s' if n != 1 else ''}{distinct} from {who}"
     if req.kind == "ticket":
         if not req.get("required"):
             state = f"not required (found {req.get('ticket')})" if req.get("present") else "not required"
@@ -65,3 +66,19 @@ def against(report: Report, code=lambda s: s) -> str:
         return "an empty base (no commits yet)"
     short = code(base.commit[:12])
     return f"{code(base.ref)} ({short})" if base.ref else short
+
+
+def reviewers_line(report: Report) -> str:
+    """'@shop/sre, @alice (+1 more of your choice)': the fewest reviewers covering every review."""
+    rv = report.reviewers or {}
+    names = list(rv.get("suggested") or [])
+    more = rv.get("any_more") or 0
+    if not names and not more:
+        return ""
+    text = ", ".join(names)
+    if more:
+        extra = f"{more} reviewer{'s' if more != 1 else ''} of your choice"
+        text = f"{text} (+{extra})" if text else extra
+    if rv.get("unmet"):
+        text += f"; cannot be met by anyone but the author: {', '.join(rv['unmet'])}"
+    return text

@@ -10,7 +10,7 @@ from typing import Any
 
 from analyzers.model import Finding, Report
 
-from .common import against, plural, requirement_line, summary
+from .common import against, plural, requirement_line, reviewers_line, summary
 
 MARKER = "<!-- changegate:report -->"  # lets a CI step find and update its own comment
 MAX_ROWS = 100  # a comment is capped at 65536 characters; the full list is in the other formats
@@ -37,6 +37,9 @@ def render(report: Report) -> str:
                       [_requirement_row(r) for r in report.requirements])
     else:
         out.append("No requirements apply.")
+    who = reviewers_line(report)
+    if who:
+        out += ["", f"**Suggested reviewers:** {text(who)}"]
     out.append("")
 
     out += ["### Findings", ""]

@@ -34,6 +34,7 @@ def render(report: Report) -> str:
             "verdict": report.verdict,
             "base": report.base.to_dict(),
             "requirements": [r.to_dict() for r in report.requirements],
+            "reviewers": report.to_dict()["reviewers"],
         },
     }
     home = _information_uri()

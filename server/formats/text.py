@@ -8,7 +8,7 @@ from typing import Optional, TextIO
 
 from analyzers.model import Report
 
-from .common import against, requirement_line, summary, value
+from .common import against, requirement_line, reviewers_line, summary, value
 
 _COLORS = {"error": "31;1", "warning": "33;1", "info": "36", "path": "1", "dim": "2", "ok": "32",
            "blocked": "31;1", "review-required": "33;1", "clear": "32;1",
@@ -59,6 +59,9 @@ def render(report: Report, color: bool = False) -> str:
         met, label, text = requirement_line(req)
         mark = c("ok", "✓") if met else c("error", "✗") if req.kind != "review" else c("warning", "•")
         out.append(f"  {mark} {label:<13} {text}")
+    who = reviewers_line(report)
+    if who:
+        out.append(f"  {c('dim', '→')} {'ask':<13} {who}")
     out.append("")
     out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary(report)}, against {against(report)}")
     return "\n".join(out) + "\n"
