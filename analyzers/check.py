@@ -9,6 +9,8 @@ from .engine import analyze
 from .errors import ChangeGateError
 from .gitio import Git
 from .model import Report
+from .owners import OwnershipIndex, load_ownership
+from .owners.gitsource import base_source
 from .policy import POLICY_FILE, Policy, load_policy
 
 
@@ -47,4 +49,12 @@ def run_check(directory: str = ".", *, base: Optional[str] = None, staged: bool 
         policy = load_trusted_policy(git, base_ref.commit, policy_file)
     changeset = collect(git, base_ref, staged=staged, commit=commit, paths=paths, cwd=cwd or os.getcwd(),
                         max_file_bytes=policy.max_file_bytes)
-    return analyze(changeset, policy)
+    return analyze(changeset, policy, load_trusted_owners(git, base_ref.commit, policy))
+
+
+def load_trusted_owners(git: Git, base_commit: Optional[str], policy: Policy) -> OwnershipIndex:
+    """CODEOWNERS, OWNERS and catalog files as of the base revision (the working tree only in a
+    repository with no commits, where there is no base to trust)."""
+    read, list_paths = base_source(git, base_commit)
+    return load_ownership(read, list_paths=list_paths, dialect=policy.codeowners_dialect,
+                          codeowners_path=policy.codeowners_path, catalog_tier_key=policy.catalog_tier_key)

@@ -54,8 +54,9 @@ class Policy:
     path: Optional[str] = None  # where it was read from; None means built-in defaults
     version: int = 1
     base: Optional[str] = None
-    codeowners_dialect: str = "github"
+    codeowners_dialect: Optional[str] = None  # None: the forge whose directory has a CODEOWNERS, else github
     codeowners_path: Optional[str] = None
+    catalog_tier_key: str = "changegate.dev/tier"  # catalog-info.yaml label/annotation giving the tier
     services: list[Service] = field(default_factory=list)
     environments: Optional[dict[str, list[str]]] = None  # None: the built-in path heuristics
     control_plane_paths: list[str] = field(default_factory=list)
@@ -246,11 +247,13 @@ def _version(c: _Checker, node: yaml.Node, policy: Policy) -> None:
 
 
 def _ownership(c: _Checker, node: yaml.Node, policy: Policy) -> None:
-    fields = c.mapping(node, "ownership", ("codeowners", "path"))
+    fields = c.mapping(node, "ownership", ("codeowners", "path", "catalog_tier"))
     if "codeowners" in fields:
         policy.codeowners_dialect = c.scalar(fields["codeowners"], "ownership.codeowners", str, DIALECTS)
     if "path" in fields:
         policy.codeowners_path = c.scalar(fields["path"], "ownership.path", str)
+    if "catalog_tier" in fields:
+        policy.catalog_tier_key = c.scalar(fields["catalog_tier"], "ownership.catalog_tier", str)
 
 
 def _services(c: _Checker, node: yaml.Node, policy: Policy) -> None:

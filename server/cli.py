@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("rule_id", nargs="?", metavar="ID", help="explain this rule (e.g. CAP-002)")
     rules.add_argument("--format", choices=("text", "json"), default="text")
 
+    from . import cmd_owners
+    cmd_owners.add_parser(sub)
+
     demo = sub.add_parser("demo", help="build a sample repository with a risky change and check it")
     demo.add_argument("directory", nargs="?", help="where to build it (default: a new temp directory)")
     demo.add_argument("--format", choices=("text", "json", "sarif", "markdown", "github"), default="text")
@@ -138,7 +141,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    handlers = {"check": _check, "rules": _rules, "demo": _demo}
+    from . import cmd_owners
+    handlers = {"check": _check, "rules": _rules, "demo": _demo, "owners": cmd_owners.run}
     try:
         return handlers[args.command](args)
     except ChangeGateError as exc:

@@ -13,6 +13,7 @@ DEFAULT_REVIEW = (
     ReviewRule("two-person review at high blast radius", {"blast_radius": ["high", "critical"]}, 2),
     ReviewRule("human check of AI-authored config", {"ai_authored": True, "kind": ["config", "control-plane"]}, 1),
 )
+_UNNAMED = ("", "codeowners")  # GitHub's single section; GitLab's rules before the first [Section]
 _SHOWN = 5  # files named in a requirement's reasons; `files` has them all
 
 
@@ -39,7 +40,7 @@ def owner_requirements(contexts: list[FileContext]) -> list[Requirement]:
             sources.append({"path": own.source, "line": own.line, "pattern": own.pattern, "file": c.report.path})
         reasons = [f"{c.report.path} is owned by {', '.join(owners)} ({_where(c)})" for c in members[:_SHOWN]]
         out.append(Requirement.of(
-            "review", rule="code owners" + (f" [{section}]" if section else ""), approvals=approvals,
+            "review", rule="code owners" + (f" [{section}]" if section not in _UNNAMED else ""), approvals=approvals,
             **{"from": list(owners)}, files=[c.report.path for c in members],
             reasons=reasons + _more(members), sources=sources))
     return out
