@@ -90,6 +90,8 @@ def _run_rules(facts: FileFacts, policy: Policy) -> Iterable[Finding]:
         params = dict(rule.meta.params)
         if "control_plane_code" in params:  # rules that declare it get the policy's control_plane.code
             params["control_plane_code"] = tuple(policy.control_plane_code)
+        if "codeowners_dialect" in params:
+            params["codeowners_dialect"] = policy.codeowners_dialect
         if setting is not None:
             params.update(dict(setting.params))
         severity = (setting.severity if setting and setting.severity else rule.meta.severity)

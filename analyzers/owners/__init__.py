@@ -13,8 +13,8 @@ matching line; GitLab: one per section) and the OWNERS approvers of the path's d
 are unioned; the catalog owner stands in only when neither has a rule for the path. Tier always
 comes from the nearest catalog Component.
 """
-from .index import TooLarge, OwnershipIndex, codeowners_locations, detect_dialect, load_ownership
+from .index import TooLarge, OwnershipIndex, check_file, codeowners_locations, detect_dialect, load_ownership
 from .model import DIALECTS, Diagnostic, OwnerAnswer, Section
 
-__all__ = ["load_ownership", "OwnershipIndex", "OwnerAnswer", "Section", "Diagnostic", "TooLarge", "DIALECTS",
+__all__ = ["load_ownership", "check_file", "OwnershipIndex", "OwnerAnswer", "Section", "Diagnostic", "TooLarge", "DIALECTS",
            "codeowners_locations", "detect_dialect"]

@@ -169,3 +169,21 @@ def _normalize(path: str) -> str:
     while path.startswith("./"):
         path = path[2:]
     return path.lstrip("/")
+
+
+def check_file(path: str, data: bytes, dialect: Optional[str] = "github") -> list[Diagnostic]:
+    """Problems in one ownership file's own text (an edited CODEOWNERS or OWNERS), as the forge
+    would meet them: the rule for `changegate check` and the editor's diagnostics in that file."""
+    diags = Diagnostics()
+    name = posixpath.basename(path)
+    if name == k8s.FILENAME:
+        k8s.OwnersFiles(lambda p: data if p == path else None, diags, {posixpath.dirname(path)}, False) \
+            ._file(posixpath.dirname(path))
+    elif name == "CODEOWNERS":
+        dialect = dialect or next((d for d, where in (("gitlab", ".gitlab/"), ("bitbucket", ".bitbucket/"))
+                                   if path.startswith(where)), "github")
+        if dialect == "gitlab":
+            gitlab.GitLabCodeowners(data, path, diags)
+        else:
+            github.GitHubCodeowners(data, path, diags, dialect)
+    return diags.items
