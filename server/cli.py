@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import cmd_owners
     cmd_owners.add_parser(sub)
 
+    from .cmd_change_record import add_parser as add_change_record
+    add_change_record(sub)
+
     demo = sub.add_parser("demo", help="build a sample repository with a risky change and check it")
     demo.add_argument("directory", nargs="?", help="where to build it (default: a new temp directory)")
     demo.add_argument("--format", choices=("text", "json", "sarif", "markdown", "github"), default="text")
@@ -142,7 +145,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     from . import cmd_owners
-    handlers = {"check": _check, "rules": _rules, "demo": _demo, "owners": cmd_owners.run}
+    from .cmd_change_record import run as change_record
+    handlers = {"check": _check, "rules": _rules, "demo": _demo, "owners": cmd_owners.run,
+                "change-record": change_record}
     try:
         return handlers[args.command](args)
     except ChangeGateError as exc:

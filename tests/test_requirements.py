@@ -124,3 +124,41 @@ def test_suggest_never_names_the_author_and_reports_what_only_the_author_could_m
 def test_suggest_scales_past_the_exact_search():
     reqs = [review(f"r{i}", 1, [f"@u{i}", "@org/big"]) for i in range(30)]
     assert suggest(reqs)["suggested"] == ["@org/big"]
+
+
+def ticket(report):
+    return next(r for r in report["requirements"] if r["kind"] == "ticket")
+
+
+def risky_change(repo, branch="main"):
+    repo.write("deploy/prod/api.yaml", deployment(6))
+    repo.commit("base")
+    if branch != "main":
+        repo.git("checkout", "-q", "-b", branch)
+    repo.write("deploy/prod/api.yaml", deployment(0))
+
+
+def test_ticket_in_the_branch_name_meets_the_requirement(repo):
+    risky_change(repo, "feature/ops-1234-drain-api")
+    got = ticket(repo.check_json())
+    assert (got["required"], got["present"], got["ticket"], got["found_in"]) == (True, True, "OPS-1234", "branch")
+    assert "ticket        required, found OPS-1234 in branch" in repo.cli("check").stdout
+
+
+def test_missing_ticket_blocks_and_says_where_it_looked(repo):
+    risky_change(repo, "drain-api")
+    report = repo.check_json()
+    got = ticket(report)
+    assert (got["required"], got["present"]) == (True, False) and report["verdict"] == "blocked"
+    assert "deploy/prod/api.yaml" in got["reasons"][0]
+
+
+def test_exemption_needs_a_reason(repo):
+    risky_change(repo, "drain-api")
+    repo.commit("drain api\n\nChange-Ticket-Exempt: TODO")
+    assert ticket(repo.check_json("--base", "main"))["present"] is False
+    assert "exemption without a reason" in " ".join(ticket(repo.check_json("--base", "main"))["notes"])
+    repo.git("commit", "-q", "--amend", "-m", "drain api\n\nChange-Ticket-Exempt: region evacuation during SEV-1")
+    got = ticket(repo.check_json("--base", "main"))
+    assert got["exempt_reason"] == "region evacuation during SEV-1"
+    assert "required, exempt: region evacuation during SEV-1" in repo.cli("check", "--base", "main").stdout

@@ -25,6 +25,8 @@ def requirement_line(req: Requirement) -> tuple[bool, str, str]:
             state = f"not required (found {req.get('ticket')})" if req.get("present") else "not required"
         elif req.get("present"):
             state = f"required, found {req.get('ticket')} in {req.get('found_in')}"
+        elif req.get("exempt_reason"):
+            state = f"required, exempt: {req.get('exempt_reason')}"
         else:
             state = "required, none found in " + ", ".join(req.get("searched") or [])
         return req.met, "ticket", state
