@@ -162,3 +162,33 @@ def test_exemption_needs_a_reason(repo):
     got = ticket(repo.check_json("--base", "main"))
     assert got["exempt_reason"] == "region evacuation during SEV-1"
     assert "required, exempt: region evacuation during SEV-1" in repo.cli("check", "--base", "main").stdout
+
+
+def test_gitlab_sections_keep_their_approval_counts_and_optional_sections_ask_nothing(repo):
+    repo.write(".changegate.yaml", "version: 1\nownership: {codeowners: gitlab}\n")
+    repo.write(".gitlab/CODEOWNERS", "* @shop/devs\n\n[Database][2] @shop/dba\n/db/\n\n^[Docs] @shop/writers\n*.md\n")
+    repo.write("db/schema.yaml", "tables: 3\n")
+    repo.write("db/README.md", "# db\n")
+    repo.commit("base")
+    repo.write("db/schema.yaml", "tables: 4\n")
+    repo.write("db/README.md", "# the db\n")
+    got = reviews(repo.check_json())
+    assert got["code owners [Database]"]["approvals"] == 2
+    assert got["code owners [Database]"]["from"] == ["@shop/dba"]
+    assert got["code owners [Database]"]["files"] == ["db/README.md", "db/schema.yaml"]
+    assert got["code owners"]["from"] == ["@shop/devs"]  # rules before the first section
+    assert not any("Docs" in name for name in got)  # ^[Docs] is optional
+
+
+def test_codeowners_over_three_mib_gives_no_owners_rather_than_failing(repo):
+    big = "".join(f"/generated/dir{i}/ @shop/team{i % 7}\n" for i in range(120_000))
+    assert len(big) > 3 * 1024 * 1024
+    repo.write(".github/CODEOWNERS", big + "/deploy/ @shop/sre\n")
+    repo.write("deploy/app.yaml", "a: 1\n")
+    repo.commit("base")
+    repo.write("deploy/app.yaml", "a: 2\n")
+    result = repo.cli("check", "--format", "json")
+    assert result.code == 0
+    assert not [r for r in result.json()["requirements"] if r["kind"] == "review" and r["rule"] == "code owners"]
+    owners = repo.cli("owners", "deploy/app.yaml")
+    assert "does not load a CODEOWNERS file over 3 MB" in owners.stdout and "no owners" in owners.stdout
