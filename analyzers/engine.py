@@ -6,6 +6,7 @@ import json
 from dataclasses import replace
 from typing import Iterable, Optional, Protocol
 
+from .authorship import ai_lines, hunk_ai, line_note
 from .blast import assess
 from .classify import Classification, classify
 from .configdiff import diff_config
@@ -56,12 +57,17 @@ def analyze_file(change: FileChange, policy: Policy,
     # blast radius per change and per file; each finding inherits the level of the change it judged
     semantic = facts.diff is not None and not (facts.parse_error and facts.parse_error.side == "new")
     blast = assess(facts, findings, semantic)
-    findings = [replace(f, blast_radius=level) for f, level in zip(findings, blast.findings)]
+    findings = [replace(f, blast_radius=level, ai=line_note(change.provenance.get(f.line)))
+                for f, level in zip(findings, blast.findings)]
+    written_by_ai = ai_lines(change.provenance)
     report = FileReport(path=change.path, status=change.status, kinds=list(cls.kinds),
                         environment=cls.environment, service=cls.service, tier=cls.tier,
                         owners=ownership.owners if ownership else [], blast_radius=blast.file,
                         changes=facts.changes, hunks=change.hunks, old_path=change.old_path,
-                        skipped=change.skipped, change_blast=blast.changes, ownership=ownership)
+                        skipped=change.skipped, change_blast=blast.changes, ownership=ownership,
+                        hunk_ai=[hunk_ai(h, change.provenance) for h in change.hunks],
+                        ai_lines=sum(1 for h in change.hunks if h.added
+                                     for n in range(h.start, h.end + 1) if n in written_by_ai))
     return report, findings
 
 

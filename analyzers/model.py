@@ -25,6 +25,19 @@ class Hunk:
         return {"start": self.start, "end": self.end, "ai": ai}
 
 
+@dataclass(frozen=True)
+class LineProvenance:
+    """Who wrote one new-side line, from evidence (analyzers.provenance). No entry for a line
+    means unknown — never "human" without evidence."""
+    state: str                   # ai | mixed (AI-written, since edited by a person) | human (git-ai h_)
+    source: str                  # agent-trace | git-ai | identity | trailer
+    evidence: str                # line (the line itself is recorded) | commit (its commit is AI-assisted)
+    agent: Optional[str] = None  # claude-code, cursor, copilot, codex, aider, devin, …
+    model: Optional[str] = None  # e.g. anthropic/claude-sonnet-4-5, as recorded
+    commit: Optional[str] = None
+    detail: str = ""             # the evidence in words: "Co-Authored-By: Claude <noreply@anthropic.com> on 1a2b3c4"
+
+
 @dataclass
 class FileChange:
     """One changed file: old text at the base, new text from buffer/worktree/index/commit."""
@@ -36,6 +49,8 @@ class FileChange:
     hunks: list[Hunk] = field(default_factory=list)
     skipped: Optional[str] = None  # why content analysis was skipped (binary, size cap, encoding)
     submodule: bool = False
+    # new-side line -> who wrote it, for lines with evidence (filled by analyzers.provenance)
+    provenance: dict[int, "LineProvenance"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,7 @@ class Finding:
     blast_radius: Optional[str] = None
     fingerprint: str = ""
     suppressed: Optional[str] = None  # the reason given in the suppression comment
+    ai: Optional[dict] = None  # the line was written by an assistant (agent, model, evidence)
     # the change the rule judged (a leaf or a Report change): the blast radius it inherits; not emitted
     change: Optional[ConfigChange] = field(default=None, compare=False, repr=False)
 
@@ -133,6 +149,8 @@ class Finding:
                "blast_radius": self.blast_radius, "fingerprint": self.fingerprint}
         if self.suppressed is not None:
             out["suppressed"] = self.suppressed
+        if self.ai is not None:
+            out["ai"] = self.ai
         return out
 
 
@@ -212,6 +230,16 @@ class FileReport:
     # the blast radius of each change, parallel to `changes` (its level is emitted per change)
     change_blast: list[BlastRadius] = field(default_factory=list)
     ownership: Optional[Ownership] = None  # None: nothing at the base names an owner
+    hunk_ai: list[Optional[dict]] = field(default_factory=list)  # parallel to hunks (analyzers.authorship)
+    ai_lines: int = 0  # added lines an assistant wrote, by evidence
+
+    @property
+    def added_lines(self) -> int:
+        return sum(h.added for h in self.hunks)
+
+    @property
+    def ai_share(self) -> Optional[float]:
+        return round(self.ai_lines / self.added_lines, 3) if self.added_lines else None
 
     def to_dict(self) -> dict:
         changes = [c.to_dict() for c in self.changes]
@@ -222,7 +250,8 @@ class FileReport:
                "environment": self.environment, "service": self.service, "tier": self.tier,
                "owners": self.owners, "blast_radius": self.blast_radius.to_dict(),
                "changes": changes,
-               "hunks": [h.to_dict() for h in self.hunks]}
+               "hunks": [h.to_dict(ai) for h, ai in zip(self.hunks, self.hunk_ai or [None] * len(self.hunks))],
+               "ai_share": self.ai_share}
         if self.ownership is not None:
             out["ownership"] = self.ownership.to_dict()
         if self.old_path is not None:
@@ -249,7 +278,14 @@ class Report:
                 "files": [f.to_dict() for f in self.files],
                 "findings": [f.to_dict() for f in self.findings],
                 "requirements": [r.to_dict() for r in self.requirements],
-                "reviewers": self.reviewers or {"suggested": [], "any_more": 0}}
+                "reviewers": self.reviewers or {"suggested": [], "any_more": 0},
+                "ai_share": self.ai_share}
+
+    @property
+    def ai_share(self) -> Optional[float]:
+        """AI-written lines over added lines of the whole change; None when nothing was added."""
+        added = sum(f.added_lines for f in self.files)
+        return round(sum(f.ai_lines for f in self.files) / added, 3) if added else None
 
     def active_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None]

@@ -74,8 +74,7 @@ def contexts(files: list[FileReport], findings: list[Finding]) -> list[FileConte
         found = by_path.get(f.path, [])
         top = max(found, key=lambda x: (BLAST_RANK.get(x.blast_radius or "", -1), SEVERITY_RANK[x.severity], -x.line),
                   default=None)
-        # AI provenance arrives with issue #5; until a hunk carries evidence none is claimed
-        ai = any(getattr(h, "ai", None) for h in f.hunks)
+        ai = f.ai_lines > 0  # evidence only: unknown authorship never counts as AI
         out.append(FileContext(f, frozenset(x.rule for x in found), ai,
                                sum(h.added + h.removed for h in f.hunks), top))
     return out

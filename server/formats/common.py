@@ -84,3 +84,14 @@ def reviewers_line(report: Report) -> str:
     if rv.get("unmet"):
         text += f"; cannot be met by anyone but the author: {', '.join(rv['unmet'])}"
     return text
+
+
+def ai_label(ai: dict) -> str:
+    """'claude-code · anthropic/claude-sonnet-4-5 (commit trailer)': who wrote it and how we know."""
+    who = " · ".join(x for x in (ai.get("agent") or "AI assistant", ai.get("model")) if x)
+    how = "recorded per line" if ai.get("evidence") == "line" else "AI-assisted commit"
+    return f"{who} ({how}, {ai.get('source')})"
+
+
+def ai_share_text(share) -> str:
+    return f"{round(share * 100)}% AI-written" if share else ""

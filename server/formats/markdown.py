@@ -10,7 +10,7 @@ from typing import Any
 
 from analyzers.model import Finding, Report
 
-from .common import against, plural, requirement_line, reviewers_line, summary
+from .common import against, ai_label, ai_share_text, plural, requirement_line, reviewers_line, summary
 
 MARKER = "<!-- changegate:report -->"  # lets a CI step find and update its own comment
 MAX_ROWS = 100  # a comment is capped at 65536 characters; the full list is in the other formats
@@ -45,7 +45,8 @@ def render(report: Report) -> str:
     out += ["### Findings", ""]
     if active:
         out += _table(["Severity", "Rule", "Location", "Message"],
-                      [[SEVERITY.get(f.severity, text(f.severity)), _rule(f), _location(f), text(f.message)]
+                      [[SEVERITY.get(f.severity, text(f.severity)), _rule(f), _location(f),
+                        text(f.message) + (f" <sub>🤖 AI-written: {text(ai_label(f.ai))}</sub>" if f.ai else "")]
                        for f in active[:MAX_ROWS]])
         out += _more(len(active), "findings")
     else:
@@ -60,6 +61,16 @@ def render(report: Report) -> str:
                        for f in waived[:MAX_ROWS]])
         out += _more(len(waived), "suppressed findings")
         out += ["", "</details>", ""]
+
+    ai_hunks = [(f, h, ai) for f in report.files for h, ai in zip(f.hunks, f.hunk_ai) if ai]
+    if ai_hunks:
+        out += [f"### AI-authored hunks ({text(ai_share_text(report.ai_share))} of the added lines)", ""]
+        out += _table(["Location", "Written by", "Lines"],
+                      [[code(f"{f.path}:{h.start}" + (f"-{h.end}" if h.end > h.start else "")), text(ai_label(ai)),
+                        text(f"{len(ai['lines'])} AI" + (f", {len(ai['mixed'])} AI then edited" if ai["mixed"] else ""))]
+                       for f, h, ai in ai_hunks[:MAX_ROWS]])
+        out += _more(len(ai_hunks), "AI hunks")
+        out.append("")
 
     if report.files:
         out += [f"<details><summary>{plural(len(report.files), 'changed file')}</summary>", ""]

@@ -35,6 +35,9 @@ def render(report: Report) -> str:
             "base": report.base.to_dict(),
             "requirements": [r.to_dict() for r in report.requirements],
             "reviewers": report.to_dict()["reviewers"],
+            "ai_share": report.ai_share,
+            "ai_hunks": [{"path": f.path, "start": h.start, "end": h.end, **ai}
+                         for f in report.files for h, ai in zip(f.hunks, f.hunk_ai) if ai],
         },
     }
     home = _information_uri()
@@ -97,6 +100,8 @@ def _result(f: Finding, index: dict[str, int]) -> dict:
     if f.suppressed is not None:
         out["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
     out["properties"] = {"key": f.key, "old": f.old, "new": f.new, "blast_radius": f.blast_radius}
+    if f.ai is not None:
+        out["properties"]["ai"] = f.ai  # the flagged line was written by an assistant
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Optional, TextIO
 
 from analyzers.model import Report
 
-from .common import against, requirement_line, reviewers_line, summary, value
+from .common import against, ai_label, ai_share_text, requirement_line, reviewers_line, summary, value
 
 _COLORS = {"error": "31;1", "warning": "33;1", "info": "36", "path": "1", "dim": "2", "ok": "32",
            "blocked": "31;1", "review-required": "33;1", "clear": "32;1",
@@ -44,8 +44,12 @@ def render(report: Report, color: bool = False) -> str:
             facts.append(file.service + (f" tier {file.tier}" if file.tier is not None else ""))
         br = file.blast_radius
         facts.append("blast " + c(br.level, f"{br.level} {br.score}"))
+        if file.ai_lines:
+            facts.append(ai_share_text(file.ai_share))
         out.append(f"{c('path', file.path)}  {c('dim', '(')}{' · '.join(facts)}{c('dim', ')')}")
         rows = [(f.line, 0, _finding_row(f, c)) for f in findings]
+        rows += [(h.start, 2, c("dim", f"  {_span(h):>4}  {'AI':<7}  {ai_label(ai)}"))
+                 for h, ai in zip(file.hunks, file.hunk_ai) if ai]
         shown = {(f.key, f.line) for f in findings}
         other = [ch for ch in file.changes if (ch.key, ch.line) not in shown]
         rows += [(ch.line, 1, c("dim", f"  {ch.line:>4}  {'change':<7}  {ch.key or '(document)'}: {_transition(ch)}"))
@@ -63,13 +67,21 @@ def render(report: Report, color: bool = False) -> str:
     if who:
         out.append(f"  {c('dim', '→')} {'ask':<13} {who}")
     out.append("")
-    out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary(report)}, against {against(report)}")
+    share = ai_share_text(report.ai_share)
+    out.append(f"Verdict: {c(report.verdict, report.verdict)} — {summary(report)}, against {against(report)}"
+               + (f"; {share}" if share else ""))
     return "\n".join(out) + "\n"
 
 
 def _finding_row(f, c) -> str:
     waived = c("dim", f"  [allowed: {f.suppressed}]") if f.suppressed else ""
-    return f"  {f.line:>4}  {c(f.severity, f'{f.severity:<7}')}  {f.rule} {c('dim', f.name)}  {f.message}{waived}"
+    ai = c("dim", f"  [AI-written: {f.ai.get('agent') or 'AI assistant'}]") if f.ai else ""
+    return (f"  {f.line:>4}  {c(f.severity, f'{f.severity:<7}')}  {f.rule} {c('dim', f.name)}  "
+            f"{f.message}{ai}{waived}")
+
+
+def _span(h) -> str:
+    return str(h.start) if h.end <= h.start else f"{h.start}-{h.end}"
 
 
 def _transition(ch) -> str:
