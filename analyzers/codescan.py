@@ -5,15 +5,14 @@ configdiff's TREES), queried only over the changed line ranges, and each call ex
 touches an added or changed line comes back as a `Call` record. Nothing is ever executed."""
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
 import tree_sitter
 
+from .configdiff.syntax import TreeCache
 from .model import FileChange, Hunk
 
 Node = tree_sitter.Node
@@ -121,27 +120,7 @@ def grammar(language: str) -> tree_sitter.Language:
     return _LANGUAGES[language]
 
 
-class _Trees:
-    """Parsed trees by (language, content hash); the editor re-asks on every keystroke."""
-
-    def __init__(self, size: int = 64):
-        self.size = size
-        self.entries: OrderedDict[tuple[str, bytes], tree_sitter.Tree] = OrderedDict()
-
-    def parse(self, language: str, source: bytes) -> tree_sitter.Tree:
-        key = (language, hashlib.blake2b(source, digest_size=16).digest())
-        tree = self.entries.get(key)
-        if tree is None:
-            tree = tree_sitter.Parser(grammar(language)).parse(source)
-            self.entries[key] = tree
-            if len(self.entries) > self.size:
-                self.entries.popitem(last=False)
-        else:
-            self.entries.move_to_end(key)
-        return tree
-
-
-TREES = _Trees()
+TREES = TreeCache(lambda language: tree_sitter.Parser(grammar(language)), size=64)
 _QUERIES: dict[tuple[str, str], tree_sitter.Query] = {}
 
 

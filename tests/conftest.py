@@ -120,3 +120,15 @@ def mixed_change(repo: GitRepo, reason: str = "canary pool shrinks, CHG0012345")
                f"spec:\n  # changegate: allow CAP-001 -- {reason}\n  replicas: 1\n")
     repo.write("deploy/prod/broken.yaml", "a: [1, 2\n")
     return base
+
+
+def warnings_after(repo, path, before, after):
+    """Commit `before`, write `after`: the warning and error findings a user would see."""
+    repo.write(path, before)
+    repo.commit("base")
+    repo.write(path, after)
+    return [f for f in repo.check_json()["findings"] if f["severity"] != "info"]
+
+
+def rules_of(found):
+    return [(f["rule"], f["key"]) for f in found]

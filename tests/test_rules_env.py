@@ -1,5 +1,7 @@
 """Environment rules: ENV-001 (a dependency endpoint points elsewhere) and ENV-002 (time semantics)."""
 
+from conftest import rules_of, warnings_after
+
 APP_CONFIG = """\
 service: orders
 log_level: {log_level}
@@ -65,17 +67,6 @@ def app(log_level="info", db_url="postgres://orders@orders-db-1.prod.internal:54
 
 def deployment(redis="redis-primary.shop.svc.cluster.local", tz="Europe/Berlin"):
     return DEPLOYMENT.format(redis=redis, tz=tz)
-
-
-def warnings_after(repo, path, before, after):
-    repo.write(path, before)
-    repo.commit("base")
-    repo.write(path, after)
-    return [f for f in repo.check_json()["findings"] if f["severity"] != "info"]
-
-
-def rules_of(found):
-    return [(f["rule"], f["key"]) for f in found]
 
 
 # -- ENV-001 ------------------------------------------------------------------------------------

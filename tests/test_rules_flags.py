@@ -2,6 +2,8 @@
 key whose meaning changes), FLG-003 (kill switches and globally propagated config)."""
 import json
 
+from conftest import rules_of, warnings_after
+
 
 def launchdarkly(on=True, weights=(10000, 90000), pricing=("legacy", "v2"), description="New checkout flow",
                  kind="multivariate"):
@@ -56,17 +58,6 @@ rules:
     action: %s
     expression: http.request.uri.path contains "/admin"
 """
-
-
-def warnings_after(repo, path, before, after):
-    repo.write(path, before)
-    repo.commit("base")
-    repo.write(path, after)
-    return [f for f in repo.check_json()["findings"] if f["severity"] != "info"]
-
-
-def rules_of(found):
-    return [(f["rule"], f["key"]) for f in found]
 
 
 # -- FLG-001 ------------------------------------------------------------------------------------

@@ -4,16 +4,7 @@ import json
 
 import pytest
 
-
-def warnings_after(repo, path, before, after):
-    repo.write(path, before)
-    repo.commit("base")
-    repo.write(path, after)
-    return [f for f in repo.check_json()["findings"] if f["severity"] != "info"]
-
-
-def rules_of(found):
-    return [(f["rule"], f["key"]) for f in found]
+from conftest import rules_of, warnings_after
 
 
 # -- SCH-001 ------------------------------------------------------------------------------------

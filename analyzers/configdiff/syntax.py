@@ -9,7 +9,7 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import tree_sitter
 import tree_sitter_json
@@ -319,8 +319,12 @@ def adapter_for(language: str) -> SyntaxAdapter:
     return _ADAPTERS[language]
 
 
-class _TreeCache:
-    def __init__(self, size: int = 128):
+class TreeCache:
+    """Parsed trees by (language, content hash), least recently used out first: the editor asks
+    again on every keystroke, and an unchanged side of a diff is parsed once."""
+
+    def __init__(self, parse_with: Callable[[str], tree_sitter.Parser], size: int = 128):
+        self.parse_with = parse_with
         self.size = size
         self.entries: OrderedDict[tuple[str, bytes], tree_sitter.Tree] = OrderedDict()
 
@@ -328,7 +332,7 @@ class _TreeCache:
         key = (language, hashlib.blake2b(source, digest_size=16).digest())
         tree = self.entries.get(key)
         if tree is None:
-            tree = adapter_for(language).parser.parse(source)
+            tree = self.parse_with(language).parse(source)
             self.entries[key] = tree
             if len(self.entries) > self.size:
                 self.entries.popitem(last=False)
@@ -337,7 +341,7 @@ class _TreeCache:
         return tree
 
 
-TREES = _TreeCache()
+TREES = TreeCache(lambda language: adapter_for(language).parser)
 
 
 # tree-sitter-yaml's scanner keeps its indentation stack in a fixed serialization buffer and
